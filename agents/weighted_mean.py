@@ -1,0 +1,35 @@
+"""`weighted-mean`: merge two groups by their sizes, so averaging ends on the exact mean."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+
+from convergence.agent import FloatArray, State
+
+__all__ = ["WeightedMean"]
+
+
+class WeightedMean:
+    """Average own and received states, each side weighted by the signals it stands for.
+
+    The received states are copies of the other side's state; their mean (and mean weight)
+    stands for that side, so duplicates from several senders do not count twice.
+    """
+
+    name: ClassVar[str] = "weighted-mean"
+
+    def initial_state(self, signal: FloatArray) -> State:
+        return State(np.array(signal, dtype=np.float64), 1.0)
+
+    def merge(self, own: State, received: Sequence[State]) -> State:
+        if len(received) == 1:
+            other_value, other_weight = received[0].value, received[0].weight
+        else:
+            other_value = np.mean([state.value for state in received], axis=0)
+            other_weight = float(np.mean([state.weight for state in received]))
+        total = own.weight + other_weight
+        value = (own.weight * own.value + other_weight * other_value) / total
+        return State(value, total)

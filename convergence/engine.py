@@ -1,0 +1,238 @@
+"""One run: the simulation runtime that protocols drive, and `simulate` to run a scenario.
+
+The runtime owns the network, the agents' states (one numpy row per agent), the metrics
+timeline and the event stream. A protocol (see `convergence.protocols`) starts the agents'
+coroutines in one task group and calls back into the runtime to send, collect and merge.
+Subscribers (the recorder, a dashboard) receive every event as a plain dict, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time as wall_clock
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from agents import make_behaviour
+from convergence.agent import FloatArray, State
+from convergence.clock import VirtualEventLoop, run_virtual
+from convergence.messages import Message, MessageKind
+from convergence.metrics import accuracy, consensus_score, dispersion
+from convergence.network import Network
+from convergence.scenario import Scenario
+from convergence.summary import summarize
+from convergence.task import TaskInstance, draw_estimate_task
+
+__all__ = ["Event", "RunResult", "Simulation", "simulate"]
+
+Event = dict[str, Any]
+Subscriber = Callable[[Event], None]
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced."""
+
+    scenario: Scenario
+    seed: int
+    summary: dict[str, Any]
+    events: list[Event]
+    final_values: FloatArray
+    truth: FloatArray | None
+    timeline: list[Event] = field(default_factory=list)
+
+
+def _vector(values: FloatArray) -> list[float]:
+    return [float(v) for v in values]
+
+
+class Simulation:
+    """The runtime of one run. Create it inside a `VirtualEventLoop`."""
+
+    def __init__(self, scenario: Scenario, seed: int, subscribers: Sequence[Subscriber] = ()) -> None:
+        loop = asyncio.get_running_loop()
+        if not isinstance(loop, VirtualEventLoop):
+            raise RuntimeError("a Simulation must run on a VirtualEventLoop (use simulate())")
+        self.loop = loop
+        self.scenario = scenario
+        self.seed = seed
+        self.n = scenario.agents.count
+        self.subscribers = list(subscribers)
+        task_seq, network_seq, self.agent_seed_sequence = np.random.SeedSequence(seed).spawn(3)
+        self.task: TaskInstance = draw_estimate_task(
+            scenario.task, self.n, np.random.default_rng(task_seq)
+        )
+        self.behaviour = make_behaviour(scenario.agents.behaviour)
+        self.network = Network(self.n, scenario.network, np.random.default_rng(network_seq))
+        self.phase_timeout = scenario.protocol.phase_timeout
+        self.target = scenario.protocol.target
+        self.initial_values = self.task.signals
+        initial = [self.behaviour.initial_state(row) for row in self.task.signals]
+        self.values: FloatArray = np.array([s.value for s in initial], dtype=np.float64)
+        self.weights: FloatArray = np.array([s.weight for s in initial], dtype=np.float64)
+        self.honest_live = np.ones(self.n, dtype=bool)
+        self.events: list[Event] = []
+        self.timeline: list[Event] = []
+        self.d0 = dispersion(self.values)
+        self._stash: dict[tuple[int, int], list[Message]] = {}
+        self.late_messages = 0
+        self._merges = 0
+        self._sample_stride = 1
+
+    # -- events and metrics -------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        return self.loop.time()
+
+    def emit(self, event: str, **fields: Any) -> None:
+        """Record an event at the current virtual time and hand it to every subscriber."""
+        record: Event = {"t": self.now, "event": event, **fields}
+        self.events.append(record)
+        for subscriber in self.subscribers:
+            subscriber(record)
+
+    def live_values(self) -> FloatArray:
+        return self.values[self.honest_live]
+
+    def snapshot(self) -> tuple[float, float]:
+        """(consensus score, dispersion) over the live honest agents right now."""
+        d = dispersion(self.live_values())
+        return consensus_score(d, self.d0), d
+
+    def plan_samples(self, total_merges: int) -> None:
+        """Sample the timeline at every merge, or evenly when merges exceed the budget."""
+        budget = self.scenario.record.timeline_points
+        self._sample_stride = max(1, math.ceil(total_merges / budget))
+
+    def sample(self) -> None:
+        """Append a metrics sample (a `sample` event) to the timeline."""
+        score, d = self.snapshot()
+        self.emit("sample", consensus=score, dispersion=d, messages=self.network.sent)
+        self.timeline.append(self.events[-1])
+
+    def set_state(self, agent: int, state: State) -> None:
+        """Store an agent's merged state; sample the timeline on schedule."""
+        self.values[agent] = state.value
+        self.weights[agent] = state.weight
+        self._merges += 1
+        if self._merges % self._sample_stride == 0:
+            self.sample()
+
+    def state_of(self, agent: int) -> State:
+        return State(self.values[agent].copy(), float(self.weights[agent]))
+
+    # -- messaging -----------------------------------------------------------------------
+
+    def send(self, sender: int, receiver: int, kind: str, level: int, payload: Any) -> None:
+        self.network.send(Message(sender, receiver, kind, level, payload, self.now))
+
+    async def collect(self, agent: int, level: int, expected: int, deadline: float) -> list[Message]:
+        """Wait for `expected` messages of `level`, or until `deadline`; return what came.
+
+        Messages for later levels are kept for then; messages for past levels are late and
+        counted. The deadline is a timer that drops a `timeout` note into the inbox.
+        """
+        got = self._stash.pop((agent, level), [])
+        if len(got) >= expected:
+            return got
+        inbox = self.network.inboxes[agent]
+        timer = self.network.notify_at(
+            deadline, Message(agent, agent, MessageKind.TIMEOUT, level, None, self.now)
+        )
+        try:
+            while len(got) < expected:
+                message = await inbox.receive()
+                if message.kind == MessageKind.TIMEOUT:
+                    if message.level == level:
+                        break
+                elif message.level == level:
+                    got.append(message)
+                elif message.level > level:
+                    self._stash.setdefault((agent, message.level), []).append(message)
+                else:
+                    self.late_messages += 1
+        finally:
+            timer.cancel()
+        return got
+
+    # -- the end -------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Emit the final sample and `run_end` with the totals."""
+        self.sample()
+        score, d = self.snapshot()
+        fields: dict[str, Any] = {
+            "consensus": score,
+            "dispersion": d,
+            "messages_sent": self.network.sent,
+            "messages_dropped": self.network.dropped,
+            "messages_delivered": self.network.delivered,
+            "messages_late": self.late_messages,
+        }
+        if self.task.truth is not None:
+            error, ratio = accuracy(self.live_values(), self.initial_values, self.task.truth)
+            fields["error"] = error
+            fields["error_ratio"] = ratio
+        self.emit("run_end", **fields)
+
+    def start_fields(self) -> dict[str, Any]:
+        """Fields of the `run_start` event common to every protocol."""
+        fields: dict[str, Any] = {
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "n_agents": self.n,
+            "protocol": self.scenario.protocol.name,
+            "target": self.target,
+            "d0": self.d0,
+        }
+        if self.task.truth is not None:
+            fields["truth"] = _vector(self.task.truth)
+        return fields
+
+
+async def _simulate(scenario: Scenario, seed: int, subscribers: Sequence[Subscriber]) -> Simulation:
+    from convergence.protocols import make_protocol
+
+    sim = Simulation(scenario, seed, subscribers)
+    protocol = make_protocol(scenario)
+    await protocol.run(sim)
+    sim.finish()
+    sim.network.close()
+    return sim
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    subscribers: Iterable[Subscriber] = (),
+) -> RunResult:
+    """Run `scenario` to the end in virtual time and return its result.
+
+    `seed` overrides the scenario's seed. Same scenario and seed give identical events.
+    """
+    run_seed = scenario.seed if seed is None else seed
+    wall_start = wall_clock.perf_counter()
+    sim = run_virtual(_simulate, scenario, run_seed, tuple(subscribers))
+    wall_time = wall_clock.perf_counter() - wall_start
+    summary = summarize(sim.events)
+    summary["wall_time_s"] = wall_time
+    return RunResult(
+        scenario=scenario,
+        seed=run_seed,
+        summary=summary,
+        events=sim.events,
+        final_values=sim.values,
+        truth=sim.task.truth,
+        timeline=sim.timeline,
+    )
+
+
+def summary_of(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The summary of a recorded run (the same function `simulate` uses)."""
+    return summarize(events)

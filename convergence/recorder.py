@@ -1,0 +1,87 @@
+"""Recording a run to disk: a run directory with scenario.yaml, events.jsonl, summary.json.
+
+Events are written as structlog JSON lines, one per event, flushed as they come, so an
+interrupted run keeps everything it emitted.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+from typing import IO, Any
+
+import structlog
+from ruamel.yaml import YAML
+
+from convergence.scenario import Scenario
+
+__all__ = ["RunRecorder", "allocate_run_dir", "json_safe"]
+
+
+def json_safe(value: Any) -> Any:
+    """Replace non-finite floats (not valid JSON) by None, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def allocate_run_dir(base: Path, name: str) -> Path:
+    """A fresh directory `base/name`, or `name-2`, `name-3`, ... if taken; never reuses one."""
+    base.mkdir(parents=True, exist_ok=True)
+    candidate, suffix = base / name, 1
+    while True:
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            suffix += 1
+            candidate = base / f"{name}-{suffix}"
+
+
+def _time_and_event_first(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    ordered = {"t": event_dict.pop("t", None), "event": event_dict.pop("event")}
+    ordered.update(event_dict)
+    return json_safe(ordered)  # type: ignore[no-any-return]
+
+
+class RunRecorder:
+    """Writes one run's directory. Use as an event subscriber, then call `close`."""
+
+    def __init__(self, directory: Path, scenario: Scenario) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        write_scenario(directory / "scenario.yaml", scenario)
+        self._file: IO[str] = (directory / "events.jsonl").open("w", encoding="utf-8")
+        self._log = structlog.wrap_logger(
+            structlog.WriteLogger(self._file),
+            processors=[_time_and_event_first, structlog.processors.JSONRenderer()],
+            cache_logger_on_first_use=True,
+        )
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        fields = dict(event)
+        name = fields.pop("event")
+        self._log.msg(name, **fields)
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        text = json.dumps(json_safe(summary), indent=2)
+        (self.directory / "summary.json").write_text(text + "\n", encoding="utf-8")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def write_scenario(path: Path, scenario: Scenario) -> None:
+    """Write the resolved scenario as YAML (durations with units)."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    buffer = io.StringIO()
+    yaml.dump(scenario.to_yaml_dict(), buffer)
+    path.write_text(buffer.getvalue(), encoding="utf-8")

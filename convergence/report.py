@@ -1,0 +1,112 @@
+"""Rich renderings for the command line: the run summary table and the plan tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from convergence.plan import SymmetricPlan
+
+__all__ = ["format_members", "plan_tree", "summary_table"]
+
+
+def _num(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def summary_table(summary: dict[str, Any]) -> Group:
+    """Per-phase table and a totals line for one run's summary."""
+    title = (
+        f"{summary['scenario']}  protocol={summary['protocol']}  N={summary['n_agents']}  "
+        f"seed={summary['seed']}"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("phase")
+    table.add_column("level", justify="right")
+    table.add_column("groups", justify="right")
+    table.add_column("messages", justify="right")
+    table.add_column("dropped", justify="right")
+    table.add_column("consensus", justify="right")
+    table.add_column("dispersion", justify="right")
+    table.add_column("t end (s)", justify="right")
+    for phase in summary["phases"]:
+        table.add_row(
+            phase["name"],
+            str(phase["level"]),
+            str(phase["groups"]),
+            str(phase["messages"]),
+            str(phase.get("dropped", 0)),
+            _num(phase["consensus"]),
+            _num(phase["dispersion"], 6),
+            _num(phase["t_end_s"], 6),
+        )
+    ttc = summary["time_to_consensus_s"]
+    totals = Text()
+    totals.append(f"consensus {_num(summary['consensus'])}", style="bold")
+    totals.append(f"   target {summary['target']} reached at ")
+    totals.append(f"{ttc:.6f}s" if ttc is not None else "never")
+    totals.append(f"   messages {summary['messages_sent']} sent, {summary['messages_dropped']} dropped")
+    if summary.get("error") is not None:
+        ratio = summary.get("error_ratio")
+        totals.append(f"   error {_num(summary['error'])} (x{_num(ratio, 3)} of the initial crowd)")
+    totals.append(f"   virtual {_num(summary['t_end_s'], 6)}s")
+    if "wall_time_s" in summary:
+        totals.append(f"   wall {summary['wall_time_s'] * 1e3:.1f}ms")
+    if summary.get("interrupted"):
+        totals.append("   INTERRUPTED", style="bold red")
+    return Group(table, totals)
+
+
+def format_members(members: list[int], limit: int = 8) -> str:
+    """`0,1,2,...` shortened: consecutive runs as ranges, long lists elided."""
+    runs: list[str] = []
+    start = prev = members[0] if members else 0
+    for value in members[1:] + [None]:  # type: ignore[list-item]
+        if value is not None and value == prev + 1:
+            prev = value
+            continue
+        runs.append(str(start) if start == prev else f"{start}-{prev}")
+        if value is not None:
+            start = prev = value
+    if len(runs) > limit:
+        runs = [*runs[: limit - 1], "...", runs[-1]]
+    return ",".join(runs) if members else ""
+
+
+def plan_tree(plan: SymmetricPlan, *, max_groups: int = 16) -> Tree:
+    """The plan as a tree: one branch per level, its groups (byes marked), the observers."""
+    root = Tree(
+        f"[bold]symmetric plan[/bold]  N={plan.n}  levels={len(plan.levels)}  "
+        f"planned exchanges={plan.n_messages}"
+    )
+    root.add(f"init: coordinator broadcasts the task to {plan.n} agents")
+    if len(plan.observers):
+        root.add(f"observers: agents {format_members(plan.observers.tolist())} (set aside after pairs)")
+    elif plan.n >= 2:
+        root.add("observers: none (too few agents)" if plan.n < 6 else "observers: none")
+    byes_total = 0
+    for level in plan.levels:
+        sizes = level.sizes
+        branch = root.add(
+            f"[bold]{level.name}[/bold] (level {level.index}, phase {level.phase}): "
+            f"{level.n_groups} group(s), sizes {sorted(set(sizes.tolist()))}, "
+            f"{level.n_exchanges} exchanges"
+        )
+        byes = set(level.byes.tolist())
+        byes_total += len(byes)
+        for group in range(min(level.n_groups, max_groups)):
+            mark = "  [yellow]bye[/yellow]" if group in byes else ""
+            branch.add(f"g{group} [{sizes[group]}]: {format_members(level.members(group).tolist())}{mark}")
+        if level.n_groups > max_groups:
+            branch.add(f"... {level.n_groups - max_groups} more groups")
+    if byes_total:
+        root.add(f"[yellow]{byes_total} bye(s): groups that carried forward without merging[/yellow]")
+    return root

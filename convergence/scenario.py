@@ -1,0 +1,160 @@
+"""The scenario format: pydantic models for what a scenario file may say.
+
+Every model forbids unknown keys. Durations accept units (see `convergence.units`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+
+from convergence.units import format_duration, parse_duration
+
+__all__ = [
+    "Agents",
+    "ConstantLatency",
+    "Duration",
+    "EstimateTask",
+    "ExponentialLatency",
+    "Latency",
+    "LognormalLatency",
+    "Network",
+    "Noise",
+    "ProtocolConfig",
+    "Record",
+    "Scenario",
+    "UniformLatency",
+]
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Agents(_Model):
+    """How many agents, and which behaviour (merge rule) they run."""
+
+    count: Annotated[int, Field(ge=1, le=10_000_000)] = 22
+    behaviour: str = "weighted-mean"
+
+
+class Noise(_Model):
+    """Gaussian noise on each agent's signal: one sigma for all, or one per agent."""
+
+    sigma: Annotated[float, Field(ge=0.0)] | list[Annotated[float, Field(ge=0.0)]] = 1.0
+
+
+class EstimateTask(_Model):
+    """Estimate a hidden truth in R^d from noisy private signals."""
+
+    kind: Literal["estimate"] = "estimate"
+    dimensions: Annotated[int, Field(ge=1, le=1024)] = 1
+    truth: list[float] | None = None
+    noise: Noise = Noise()
+
+    @model_validator(mode="after")
+    def _truth_matches_dimensions(self) -> EstimateTask:
+        if self.truth is not None and len(self.truth) != self.dimensions:
+            raise ValueError(
+                f"truth has {len(self.truth)} values but dimensions is {self.dimensions}"
+            )
+        return self
+
+
+class ConstantLatency(_Model):
+    distribution: Literal["constant"] = "constant"
+    value: Duration = 0.005
+
+
+class UniformLatency(_Model):
+    distribution: Literal["uniform"]
+    low: Duration = 0.0
+    high: Duration = 0.01
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformLatency:
+        if self.high < self.low:
+            raise ValueError(f"high must be >= low, got low={self.low}s high={self.high}s")
+        return self
+
+
+class ExponentialLatency(_Model):
+    distribution: Literal["exponential"]
+    mean: Duration = 0.005
+
+
+class LognormalLatency(_Model):
+    """Latency whose logarithm is normal: `median` = exp(mu), `sigma` the log-scale spread."""
+
+    distribution: Literal["lognormal"]
+    median: Duration = 0.005
+    sigma: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
+
+
+Latency = Annotated[
+    ConstantLatency | UniformLatency | ExponentialLatency | LognormalLatency,
+    Field(discriminator="distribution"),
+]
+
+
+class Network(_Model):
+    """The network model every message crosses."""
+
+    latency: Latency = ConstantLatency()
+    drop: Probability = 0.0
+
+
+class ProtocolConfig(_Model):
+    """Which protocol runs and its knobs."""
+
+    name: Literal["symmetric"] = "symmetric"
+    observers: Literal[0, 2] = 2
+    phase_timeout: Duration = 0.1
+    target: Annotated[float, Field(gt=0.0, le=1.0)] = 0.98
+    exchange: Literal["mirror"] = "mirror"
+
+    @model_validator(mode="after")
+    def _positive_timeout(self) -> ProtocolConfig:
+        if self.phase_timeout <= 0:
+            raise ValueError(f"phase_timeout must be > 0, got {self.phase_timeout}s")
+        return self
+
+
+class Record(_Model):
+    """What a run records beyond the summary."""
+
+    timeline_points: Annotated[int, Field(ge=2, le=1_000_000)] = 2000
+
+
+class Scenario(_Model):
+    """A complete, validated scenario."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] = "scenario"
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 0
+    agents: Agents = Agents()
+    task: EstimateTask = EstimateTask()
+    network: Network = Network()
+    protocol: ProtocolConfig = ProtocolConfig()
+    record: Record = Record()
+
+    @model_validator(mode="after")
+    def _per_agent_lists_match(self) -> Scenario:
+        sigma = self.task.noise.sigma
+        if isinstance(sigma, list) and len(sigma) != self.agents.count:
+            raise ValueError(
+                f"task.noise.sigma lists {len(sigma)} values but agents.count is {self.agents.count}"
+            )
+        return self
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        """The resolved scenario as plain data, durations with units."""
+        return self.model_dump(mode="json")
