@@ -1,115 +1,199 @@
-"""Loading scenarios: YAML text or plain data -> validated `Scenario`.
+"""Loading scenarios: YAML files (with `extends:`) or plain data -> validated `Scenario`.
 
 Dotted overrides (`agents.count=176`) are applied to the raw data before validation, so
-they are checked exactly like the file.
+they are checked exactly like the file, and an error in one names `--set PATH=VALUE`.
 """
 
 from __future__ import annotations
 
-import io
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
+from convergence.diagnostic import flag_problems, reading_order, validation_problems
+from convergence.document import Document, Key, Place, parse_yaml, read_yaml
 from convergence.errors import Problem, ScenarioError
 from convergence.scenario import Scenario
 
-__all__ = ["apply_overrides", "load_scenario", "parse_override"]
+__all__ = ["MAX_EXTENDS", "apply_overrides", "load_scenario", "parse_override", "validate_scenario"]
+
+MAX_EXTENDS = 16
+"""How long a chain of `extends:` may be."""
 
 
-def _yaml() -> YAML:
-    return YAML(typ="safe", pure=True)
-
-
-def load_scenario(
-    source: str | Path | Mapping[str, Any], overrides: Iterable[str] = ()
-) -> Scenario:
+def load_scenario(source: str | Path | Mapping[str, Any], overrides: Iterable[str] = ()) -> Scenario:
     """Load and validate a scenario from a YAML file path or from plain data.
 
     Raises:
-        ScenarioError: with every problem found, each naming the file and field.
+        ScenarioError: with every problem found, each naming the file, line and field.
     """
     if isinstance(source, Mapping):
-        data: Any = dict(source)
         file = "<dict>"
+        doc = Document(_deep_copy(source))
     else:
-        path = Path(source)
-        file = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ScenarioError([Problem(f"cannot read file: {exc.strerror}", file=file)]) from None
-        try:
-            data = _yaml().load(io.StringIO(text))
-        except YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            column = mark.column + 1 if mark is not None else None
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise ScenarioError([Problem(str(problem), file=file, line=line, column=column)]) from None
-        if data is None:
-            raise ScenarioError([Problem("the file is empty", file=file)])
-        if not isinstance(data, dict):
-            raise ScenarioError([Problem("a scenario must be a mapping of keys", file=file)])
-    data = apply_overrides(data, overrides, file=file)
-    return validate_scenario(data, file=file)
+        file = str(source)
+        doc = _resolve(Path(source), file, ())
+    return _validate(apply_document_overrides(doc, overrides), file)
 
 
 def validate_scenario(data: Mapping[str, Any], *, file: str = "<dict>") -> Scenario:
     """Validate raw data as a `Scenario`, turning pydantic errors into a `ScenarioError`."""
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            Problem(
-                error["msg"].removeprefix("Value error, "),
-                field=".".join(str(part) for part in error["loc"]),
-                file=file,
-            )
-            for error in exc.errors()
-        ]
-        raise ScenarioError(problems) from None
+    return _validate(Document(_deep_copy(data)), file)
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
-    """Split `a.b.c=value` into a path and a YAML-typed value."""
+    """Split `a.b.c=value` into a path and a YAML 1.2 value (`5ms`, `0.1`, `[1, 2]`, `no`)."""
     key, sep, raw = text.partition("=")
     path = key.strip().split(".")
     if not sep or not all(path):
-        raise ScenarioError(
-            [Problem(f"an override must look like key.path=value, got {text!r}", file="--set")]
-        )
-    try:
-        value = _yaml().load(io.StringIO(raw)) if raw.strip() else ""
-    except YAMLError:
-        value = raw
-    return path, value
+        message = f"an override must look like key.path=value, got {text!r}"
+        raise ScenarioError([Problem(message, file=_override_file(text))])
+    if not raw.strip():
+        return path, ""
+    return path, parse_yaml(raw, file=_override_file(text)).data
 
 
-def apply_overrides(
-    data: Mapping[str, Any], overrides: Iterable[str], *, file: str = "<dict>"
-) -> dict[str, Any]:
+def apply_overrides(data: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Return a copy of `data` with each dotted override set."""
-    result = _deep_copy(data)
+    result: dict[str, Any] = apply_document_overrides(Document(_deep_copy(data)), overrides).data
+    return result
+
+
+def apply_document_overrides(doc: Document, overrides: Iterable[str]) -> Document:
+    """Set each override in a copy of `doc`; the overridden paths are placed at `--set ...`."""
+    data = _deep_copy(doc.data)
+    values, keys = dict(doc.values), dict(doc.keys)
     for text in overrides:
         path, value = parse_override(text)
-        node = result
+        node = data
         for depth, part in enumerate(path[:-1]):
             child = node.get(part)
             if child is None:
                 child = node[part] = {}
+                values[tuple(path[: depth + 1])] = keys[tuple(path[: depth + 1])] = Place(
+                    _override_file(text)
+                )
             if not isinstance(child, dict):
                 where = ".".join(path[: depth + 1])
-                raise ScenarioError(
-                    [Problem(f"cannot set {text!r}: {where} is not a mapping", field=where, file="--set")]
-                )
+                message = f"cannot set {'.'.join(path)}: {where} is not a mapping"
+                raise ScenarioError([Problem(message, field=where, file=_override_file(text))])
             node = child
         node[path[-1]] = value
-    return result
+        target = tuple(path)
+        for places in (values, keys):
+            for stale in [p for p in places if p[: len(target)] == target]:
+                del places[stale]
+        values[target] = keys[target] = Place(_override_file(text))
+    return Document(data, values, keys)
+
+
+def _override_file(text: str) -> str:
+    return f"--set {text}"
+
+
+def _validate(doc: Document, file: str) -> Scenario:
+    if not isinstance(doc.data, Mapping):
+        place = doc.values.get((), Place(file))
+        message = f"a scenario must be a mapping of keys, got {_kind(doc.data)}"
+        raise ScenarioError([Problem(message, file=place.file, line=place.line, column=place.column)])
+    try:
+        scenario = Scenario.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ScenarioError(validation_problems(exc, Scenario, doc, file)) from None
+    flags = flag_problems(scenario, doc.data, doc, file)
+    if flags:
+        raise ScenarioError(sorted(flags, key=reading_order))
+    return scenario
+
+
+def _resolve(path: Path, shown: str, chain: tuple[Path, ...]) -> Document:
+    """Read `path` and, if it says `extends: base.yaml`, merge it over its base."""
+    doc = read_yaml(path, shown=shown)
+    if doc.data is None:
+        raise ScenarioError(
+            [Problem("the file is empty; a scenario is a mapping such as `name: demo`", file=shown)]
+        )
+    if not isinstance(doc.data, dict) or "extends" not in doc.data:
+        return doc
+    place = doc.keys[("extends",)]
+    reference = doc.data.pop("extends")
+    if not isinstance(reference, str) or not reference.strip():
+        _fail(place, f"must be the path of another scenario file, got {reference!r}")
+    base = path.parent / reference
+    base_shown = os.path.normpath(Path(shown).parent / reference)
+    here = path.resolve()
+    if base.resolve() in (*chain, here):
+        names = [*(_relative(p) for p in chain), _relative(here), _relative(base.resolve())]
+        _fail(place, f"extends cycle: {' -> '.join(names)}; remove one of these extends")
+    if len(chain) >= MAX_EXTENDS:
+        _fail(place, f"more than {MAX_EXTENDS} files chained by extends")
+    if not base.is_file():
+        _fail(place, f"cannot read {base_shown}: no such file (paths are relative to {shown})")
+    return _merge(_resolve(base, base_shown, (*chain, here)), _without(doc, ("extends",)))
+
+
+def _fail(place: Place, message: str) -> Any:
+    raise ScenarioError(
+        [Problem(message, field="extends", file=place.file, line=place.line, column=place.column)]
+    )
+
+
+def _relative(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _without(doc: Document, prefix: tuple[Key, ...]) -> Document:
+    def keep(places: dict[tuple[Key, ...], Place]) -> dict[tuple[Key, ...], Place]:
+        return {p: place for p, place in places.items() if p[: len(prefix)] != prefix}
+
+    return Document(doc.data, keep(doc.values), keep(doc.keys))
+
+
+def _merge(base: Document, child: Document) -> Document:
+    """Deep-merge `child` over `base`: mappings merge key by key, anything else replaces."""
+    data = _merged(base.data, child.data)
+    values: dict[tuple[Key, ...], Place] = {}
+    keys: dict[tuple[Key, ...], Place] = {}
+    for path in _paths(data, ()):
+        for places, base_places, child_places in (
+            (values, base.values, child.values),
+            (keys, base.keys, child.keys),
+        ):
+            place = child_places.get(path) or base_places.get(path)
+            if place is not None:
+                places[path] = place
+    return Document(data, values, keys)
+
+
+def _merged(base: Any, child: Any) -> Any:
+    if isinstance(base, dict) and isinstance(child, dict):
+        result = dict(base)
+        for key, value in child.items():
+            result[key] = _merged(base[key], value) if key in base else value
+        return result
+    return child
+
+
+def _paths(value: Any, prefix: tuple[Key, ...]) -> Iterable[tuple[Key, ...]]:
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*prefix, index))
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _deep_copy(value: Any) -> Any:

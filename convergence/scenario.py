@@ -9,11 +9,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
-from convergence.units import format_duration, parse_duration
+from convergence.units import format_duration, parse_duration, parse_positive_duration
 
 __all__ = [
     "Agents",
     "ConstantLatency",
+    "Count",
     "Duration",
     "EstimateTask",
     "ExponentialLatency",
@@ -21,28 +22,46 @@ __all__ = [
     "LognormalLatency",
     "Network",
     "Noise",
+    "PositiveDuration",
+    "Probability",
     "ProtocolConfig",
     "Record",
     "Scenario",
     "UniformLatency",
 ]
 
+# Field types shared by every model: use these rather than bare float/int so messages and the
+# JSON Schema stay uniform. Booleans need nothing special: the loader refuses `no`/`on` for them.
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str, when_used="json"),
+    Field(json_schema_extra={"type": ["number", "string"], "examples": ["5ms", "2.5s", "1m", 0.1]}),
 ]
+"""Seconds; `5ms`, `2.5s`, `1m` or a bare number of seconds, finite and >= 0."""
+PositiveDuration = Annotated[
+    float,
+    BeforeValidator(parse_positive_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+    Field(json_schema_extra={"type": ["number", "string"], "examples": ["50ms", "1s"]}),
+]
+"""A `Duration` that must be > 0 (timeouts, periods)."""
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A probability or fraction in [0, 1]."""
+Count = Annotated[int, Field(ge=1)]
+"""A positive whole number (agents, rounds, repetitions)."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base of every scenario model: unknown keys, NaN and infinities are errors; values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Agents(_Model):
     """How many agents, and which behaviour (merge rule) they run."""
 
-    count: Annotated[int, Field(ge=1, le=10_000_000)] = 22
+    count: Annotated[Count, Field(le=10_000_000)] = 22
     behaviour: str = "weighted-mean"
 
 
@@ -63,9 +82,7 @@ class EstimateTask(_Model):
     @model_validator(mode="after")
     def _truth_matches_dimensions(self) -> EstimateTask:
         if self.truth is not None and len(self.truth) != self.dimensions:
-            raise ValueError(
-                f"truth has {len(self.truth)} values but dimensions is {self.dimensions}"
-            )
+            raise ValueError(f"truth has {len(self.truth)} values but dimensions is {self.dimensions}")
         return self
 
 
@@ -117,15 +134,9 @@ class ProtocolConfig(_Model):
 
     name: Literal["symmetric"] = "symmetric"
     observers: Literal[0, 2] = 2
-    phase_timeout: Duration = 0.1
+    phase_timeout: PositiveDuration = 0.1
     target: Annotated[float, Field(gt=0.0, le=1.0)] = 0.98
     exchange: Literal["mirror"] = "mirror"
-
-    @model_validator(mode="after")
-    def _positive_timeout(self) -> ProtocolConfig:
-        if self.phase_timeout <= 0:
-            raise ValueError(f"phase_timeout must be > 0, got {self.phase_timeout}s")
-        return self
 
 
 class Record(_Model):
