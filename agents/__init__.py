@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from agents.weighted_mean import WeightedMean
 from convergence.agent import Behaviour
 from convergence.errors import ConvergenceError
-
-from agents.weighted_mean import WeightedMean
 
 __all__ = ["BEHAVIOURS", "WeightedMean", "make_behaviour"]
 

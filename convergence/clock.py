@@ -22,17 +22,26 @@ __all__ = ["VirtualEventLoop", "run_virtual"]
 T = TypeVar("T")
 
 
-class _VirtualSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+class _VirtualSelector(selectors.DefaultSelector):
     """A selector that never blocks: a wait becomes a jump of the owning loop's clock."""
+
+    # Real I/O (the loop's self-pipe, signal wake-ups) is polled only every this many
+    # iterations: a poll is a system call, and a simulation does no real I/O.
+    POLL_EVERY = 64
 
     def __init__(self) -> None:
         super().__init__()
         self.loop: VirtualEventLoop | None = None
+        self._calls = 0
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        events = super().select(0)
-        if events or timeout == 0:
-            return events
+        self._calls += 1
+        if timeout is None or self._calls % self.POLL_EVERY == 0:
+            events = super().select(0)
+            if events:
+                return events
+        if timeout == 0:
+            return []
         loop = self.loop
         assert loop is not None  # set by VirtualEventLoop.__init__
         if timeout is None:

@@ -11,16 +11,17 @@ from __future__ import annotations
 import asyncio
 import math
 import time as wall_clock
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from anyio import WouldBlock
 
 from agents import make_behaviour
 from convergence.agent import FloatArray, State
 from convergence.clock import VirtualEventLoop, run_virtual
-from convergence.messages import Message, MessageKind
+from convergence.messages import Message
 from convergence.metrics import accuracy, consensus_score, dispersion
 from convergence.network import Network
 from convergence.scenario import Scenario
@@ -41,6 +42,7 @@ class RunResult:
     seed: int
     summary: dict[str, Any]
     events: list[Event]
+    initial_values: FloatArray
     final_values: FloatArray
     truth: FloatArray | None
     timeline: list[Event] = field(default_factory=list)
@@ -63,9 +65,7 @@ class Simulation:
         self.n = scenario.agents.count
         self.subscribers = list(subscribers)
         task_seq, network_seq, self.agent_seed_sequence = np.random.SeedSequence(seed).spawn(3)
-        self.task: TaskInstance = draw_estimate_task(
-            scenario.task, self.n, np.random.default_rng(task_seq)
-        )
+        self.task: TaskInstance = draw_estimate_task(scenario.task, self.n, np.random.default_rng(task_seq))
         self.behaviour = make_behaviour(scenario.agents.behaviour)
         self.network = Network(self.n, scenario.network, np.random.default_rng(network_seq))
         self.phase_timeout = scenario.protocol.phase_timeout
@@ -135,29 +135,37 @@ class Simulation:
         """Wait for `expected` messages of `level`, or until `deadline`; return what came.
 
         Messages for later levels are kept for then; messages for past levels are late and
-        counted. The deadline is a timer that drops a `timeout` note into the inbox.
+        counted.
         """
         got = self._stash.pop((agent, level), [])
         if len(got) >= expected:
             return got
-        inbox = self.network.inboxes[agent]
-        timer = self.network.notify_at(
-            deadline, Message(agent, agent, MessageKind.TIMEOUT, level, None, self.now)
-        )
+        network = self.network
+        inbox = network.inboxes[agent]
+        armed = False
         try:
-            while len(got) < expected:
-                message = await inbox.receive()
-                if message.kind == MessageKind.TIMEOUT:
-                    if message.level == level:
+            while True:
+                try:
+                    message = inbox.receive_nowait()
+                except WouldBlock:
+                    if network.timed_out(agent):
                         break
-                elif message.level == level:
+                    if not armed:
+                        network.arm_timeout(agent, deadline)
+                        armed = True
+                    await network.wait_for_mail(agent)
+                    continue
+                if message.level == level:
                     got.append(message)
+                    if len(got) >= expected:
+                        break
                 elif message.level > level:
                     self._stash.setdefault((agent, message.level), []).append(message)
                 else:
                     self.late_messages += 1
         finally:
-            timer.cancel()
+            if armed:
+                network.disarm_timeout(agent)
         return got
 
     # -- the end -------------------------------------------------------------------------
@@ -227,12 +235,8 @@ def simulate(
         seed=run_seed,
         summary=summary,
         events=sim.events,
+        initial_values=sim.initial_values,
         final_values=sim.values,
         truth=sim.task.truth,
         timeline=sim.timeline,
     )
-
-
-def summary_of(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The summary of a recorded run (the same function `simulate` uses)."""
-    return summarize(events)

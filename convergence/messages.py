@@ -15,7 +15,6 @@ class MessageKind:
 
     INIT = "init"
     STATE = "state"
-    TIMEOUT = "timeout"
 
 
 class Message(NamedTuple):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -44,7 +45,7 @@ def allocate_run_dir(base: Path, name: str) -> Path:
             candidate = base / f"{name}-{suffix}"
 
 
-def _time_and_event_first(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _time_and_event_first(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     ordered = {"t": event_dict.pop("t", None), "event": event_dict.pop("event")}
     ordered.update(event_dict)
     return json_safe(ordered)  # type: ignore[no-any-return]

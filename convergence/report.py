@@ -67,18 +67,20 @@ def summary_table(summary: dict[str, Any]) -> Group:
 
 def format_members(members: list[int], limit: int = 8) -> str:
     """`0,1,2,...` shortened: consecutive runs as ranges, long lists elided."""
+    if not members:
+        return ""
     runs: list[str] = []
-    start = prev = members[0] if members else 0
-    for value in members[1:] + [None]:  # type: ignore[list-item]
-        if value is not None and value == prev + 1:
+    start = prev = members[0]
+    for value in members[1:]:
+        if value == prev + 1:
             prev = value
             continue
         runs.append(str(start) if start == prev else f"{start}-{prev}")
-        if value is not None:
-            start = prev = value
+        start = prev = value
+    runs.append(str(start) if start == prev else f"{start}-{prev}")
     if len(runs) > limit:
         runs = [*runs[: limit - 1], "...", runs[-1]]
-    return ",".join(runs) if members else ""
+    return ",".join(runs)
 
 
 def plan_tree(plan: SymmetricPlan, *, max_groups: int = 16) -> Tree:

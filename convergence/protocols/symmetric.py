@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import anyio
 import numpy as np
 
-from convergence.messages import COORDINATOR, Message, MessageKind
+from convergence.messages import COORDINATOR, MessageKind
 from convergence.plan import Level, SymmetricPlan, build_symmetric_plan
 from convergence.scenario import Scenario
 
@@ -24,17 +24,29 @@ __all__ = ["SymmetricProtocol"]
 
 
 class _LevelRoutes:
-    """Per-agent send lists and expected receive counts of one level (CSR arrays)."""
+    """Per-agent send lists, expected receive counts and groups of one level.
+
+    Held as Python lists (indexing numpy scalars per agent costs more than the whole
+    exchange); built when a level's first agent arrives and dropped when the level ends.
+    """
 
     def __init__(self, level: Level, n: int) -> None:
         src, dst = level.edges()
         by_src = np.argsort(src, kind="stable")
-        self.targets = dst[by_src]
-        self.pointers = np.concatenate(([0], np.cumsum(np.bincount(src, minlength=n))))
-        self.expected = np.bincount(dst, minlength=n)
-        self.participants = int(np.count_nonzero(self.pointers[1:] - self.pointers[:-1]))
-        self.group_of = np.full(n, -1, dtype=np.int64)
-        self.group_of[level.order] = np.repeat(np.arange(level.n_groups), level.sizes)
+        self.targets: list[int] = dst[by_src].tolist()
+        self.pointers: list[int] = np.concatenate(([0], np.cumsum(np.bincount(src, minlength=n)))).tolist()
+        self.expected: list[int] = np.bincount(dst, minlength=n).tolist()
+        group_of = np.full(n, -1, dtype=np.int64)
+        group_of[level.order] = np.repeat(np.arange(level.n_groups), level.sizes)
+        self.group_of: list[int] = group_of.tolist()
+
+
+def _participants(level: Level, n: int) -> list[bool]:
+    """Which agents exchange at this level (members of merging groups, not byes)."""
+    mask = np.zeros(n, dtype=bool)
+    mask[level.order] = np.repeat(level.right >= 0, level.sizes)
+    participates: list[bool] = mask.tolist()
+    return participates
 
 
 class SymmetricProtocol:
@@ -44,18 +56,18 @@ class SymmetricProtocol:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.plan: SymmetricPlan = build_symmetric_plan(
-            scenario.agents.count, scenario.protocol.observers
-        )
+        self.plan: SymmetricPlan = build_symmetric_plan(scenario.agents.count, scenario.protocol.observers)
 
     async def run(self, sim: Simulation) -> None:
         plan = self.plan
-        self.routes = [_LevelRoutes(level, plan.n) for level in plan.levels]
-        self._remaining_in_group = [np.diff(level.offsets) for level in plan.levels]
+        self._participates = [_participants(level, plan.n) for level in plan.levels]
+        self._participant_counts = [sum(mask) for mask in self._participates]
+        self._routes: list[_LevelRoutes | None] = [None] * len(plan.levels)
+        self._remaining_in_group = [np.diff(level.offsets).tolist() for level in plan.levels]
         self._finished = [0] * (len(plan.levels) + 1)
         self._started = [False] * (len(plan.levels) + 1)
-        self._group_messages = [np.zeros(level.n_groups, dtype=np.int64) for level in plan.levels]
-        sim.plan_samples(sum(r.participants for r in self.routes))
+        self._group_messages = [[0] * level.n_groups for level in plan.levels]
+        sim.plan_samples(sum(self._participant_counts))
         sim.emit(
             "run_start",
             **sim.start_fields(),
@@ -91,10 +103,12 @@ class SymmetricProtocol:
 
     def _finish_level(self, sim: Simulation, index: int) -> None:
         self._finished[index] += 1
-        participants = self.plan.n if index == 0 else self.routes[index - 1].participants
+        participants = self.plan.n if index == 0 else self._participant_counts[index - 1]
         if self._finished[index] < participants:
             return
         name, phase, groups = self._level_meta(index)
+        if index:
+            self._routes[index - 1] = None
         sim.sample()
         score, d = sim.snapshot()
         sim.emit(
@@ -109,9 +123,7 @@ class SymmetricProtocol:
             dispersion=d,
         )
 
-    def _finish_group(self, sim: Simulation, index: int, agent: int, received: int) -> None:
-        routes = self.routes[index - 1]
-        group = int(routes.group_of[agent])
+    def _finish_group(self, sim: Simulation, index: int, group: int) -> None:
         remaining = self._remaining_in_group[index - 1]
         remaining[group] -= 1
         if remaining[group]:
@@ -131,35 +143,38 @@ class SymmetricProtocol:
             mean=[float(v) for v in values.mean(axis=0)],
             dispersion=d,
             consensus=consensus_score(d, sim.d0),
-            messages=int(self._group_messages[index - 1][group]),
+            messages=self._group_messages[index - 1][group],
         )
 
     # -- the agent ------------------------------------------------------------------------
+
+    def _routes_for(self, index: int) -> _LevelRoutes:
+        routes = self._routes[index - 1]
+        if routes is None:
+            routes = self._routes[index - 1] = _LevelRoutes(self.plan.levels[index - 1], self.plan.n)
+        return routes
 
     async def _agent(self, sim: Simulation, agent: int) -> None:
         await sim.collect(agent, 0, 1, sim.now + sim.phase_timeout)
         self._finish_level(sim, 0)
         skipped = 0
-        for index, routes in enumerate(self.routes, start=1):
-            first, last = int(routes.pointers[agent]), int(routes.pointers[agent + 1])
-            if first == last:
+        for index, participates in enumerate(self._participates, start=1):
+            if not participates[agent]:
                 skipped += 1
                 continue
+            routes = self._routes_for(index)
             self._start_level(sim, index)
             deadline = sim.now + sim.phase_timeout * (1 + skipped)
             skipped = 0
             state = sim.state_of(agent)
-            group = int(routes.group_of[agent])
+            group = routes.group_of[agent]
+            first, last = routes.pointers[agent], routes.pointers[agent + 1]
             self._group_messages[index - 1][group] += last - first
-            for target in routes.targets[first:last].tolist():
+            for target in routes.targets[first:last]:
                 sim.send(agent, target, MessageKind.STATE, index, state)
-            got = await sim.collect(agent, index, int(routes.expected[agent]), deadline)
+            got = await sim.collect(agent, index, routes.expected[agent], deadline)
             if got:
-                merged = sim.behaviour.merge(state, [_state(m) for m in got])
+                merged = sim.behaviour.merge(state, [message.payload for message in got])
                 sim.set_state(agent, merged)
-            self._finish_group(sim, index, agent, len(got))
+            self._finish_group(sim, index, group)
             self._finish_level(sim, index)
-
-
-def _state(message: Message) -> object:
-    return message.payload

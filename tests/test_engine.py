@@ -1,0 +1,95 @@
+"""One run end to end: exact means, virtual time, determinism, group records."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from convergence.engine import simulate
+from tests.conftest import make_scenario
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 22, 44, 88, 176, 1000])
+def test_fault_free_run_ends_every_agent_on_the_exact_global_mean(n: int) -> None:
+    scenario = make_scenario(
+        agents={"count": n},
+        task={"kind": "estimate", "dimensions": 3},
+        network={"latency": {"distribution": "lognormal", "median": "5ms", "sigma": 0.8}},
+        protocol={"phase_timeout": "10s"},
+    )
+    result = simulate(scenario, seed=11)
+    mean = result.initial_values.mean(axis=0)
+    assert np.abs(result.final_values - mean).max() <= 1e-9
+    assert result.summary["messages_dropped"] == 0
+    assert result.summary["consensus"] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_minutes_of_virtual_time_take_well_under_a_second_and_match_the_latencies() -> None:
+    latency = 30.0  # seconds, constant: every level takes exactly one latency
+    scenario = make_scenario(
+        agents={"count": 22},
+        network={"latency": {"distribution": "constant", "value": latency}},
+        protocol={"phase_timeout": "10m"},
+    )
+    wall_start = time.perf_counter()
+    result = simulate(scenario)
+    wall = time.perf_counter() - wall_start
+    assert wall < 1.0
+    phases = result.summary["phases"]
+    # init, pairs, quads, octads, level-4, level-5, full: one latency each, in sequence.
+    assert [p["t_end_s"] for p in phases] == pytest.approx([latency * k for k in range(1, 8)], abs=1e-9)
+    assert result.summary["t_end_s"] == pytest.approx(7 * latency, abs=1e-9)
+    assert result.summary["time_to_consensus_s"] == pytest.approx(7 * latency, abs=1e-9)
+
+
+def test_a_lost_message_makes_the_receiver_wait_exactly_until_its_timeout() -> None:
+    scenario = make_scenario(
+        agents={"count": 2},
+        network={"latency": {"distribution": "constant", "value": "1s"}, "drop": 1.0},
+        protocol={"phase_timeout": "3s"},
+    )
+    result = simulate(scenario)
+    # Nothing arrives: init times out at 3 s, then the pair exchange at 3 + 3 s.
+    assert result.summary["t_end_s"] == pytest.approx(6.0)
+    assert result.summary["messages_sent"] == 4
+    assert result.summary["messages_dropped"] == 4
+    assert result.summary["consensus"] == 0.0
+
+
+def test_same_seed_gives_identical_events_and_a_different_seed_differs() -> None:
+    scenario = make_scenario(
+        agents={"count": 30},
+        network={"latency": {"distribution": "exponential", "mean": "4ms"}, "drop": 0.05},
+    )
+    first, second = simulate(scenario, seed=5), simulate(scenario, seed=5)
+    assert first.events == second.events
+    assert simulate(scenario, seed=6).events != first.events
+
+
+def test_merge_events_record_every_group_with_the_same_schema() -> None:
+    result = simulate(make_scenario(agents={"count": 22}))
+    merges = [e for e in result.events if e["event"] == "merge"]
+    per_level: dict[int, int] = {}
+    for event in merges:
+        per_level[event["level"]] = per_level.get(event["level"], 0) + 1
+        assert set(event) >= {"level", "group", "size", "members", "mean", "dispersion", "consensus"}
+        assert event["size"] == len(event["members"])
+    # Byes do not merge, so they have no merge event at their level.
+    assert per_level == {1: 11, 2: 5, 3: 2, 4: 1, 5: 1, 6: 1}
+    final = merges[-1]
+    assert final["size"] == 22
+    assert final["consensus"] == pytest.approx(1.0)
+    assert final["messages"] == 40
+
+
+def test_summary_counts_agree_with_the_phases() -> None:
+    result = simulate(make_scenario(agents={"count": 44}, network={"drop": 0.1}), seed=3)
+    summary = result.summary
+    assert summary["messages_sent"] == sum(p["messages"] for p in summary["phases"])
+    assert summary["messages_dropped"] == sum(p["dropped"] for p in summary["phases"])
+    # Hand count: init 44; 22 pairs x 2; 10 quads x 4 (+ a bye pair); 5 octads x 8 (+ bye);
+    # [8+8, 8+8, 8+2] -> 16 + 16 + 16; [16+16] + bye 10 -> 32; [32+10] -> 64; + observers: 84.
+    assert summary["messages_sent"] == 44 + 44 + 40 + 40 + 48 + 32 + 64 + 84
+    assert 0.0 <= summary["consensus"] <= 1.0
