@@ -6,19 +6,29 @@ they are checked exactly like the file, and an error in one names `--set PATH=VA
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from ruamel.yaml import YAML
 
 from convergence.diagnostic import flag_problems, reading_order, validation_problems
 from convergence.document import Document, Key, Place, parse_yaml, read_yaml
 from convergence.errors import Problem, ScenarioError
 from convergence.scenario import Scenario
 
-__all__ = ["MAX_EXTENDS", "apply_overrides", "load_scenario", "parse_override", "validate_scenario"]
+__all__ = [
+    "MAX_EXTENDS",
+    "apply_overrides",
+    "load_scenario",
+    "parse_override",
+    "scenario_json_schema",
+    "scenario_yaml",
+    "validate_scenario",
+]
 
 MAX_EXTENDS = 16
 """How long a chain of `extends:` may be."""
@@ -42,6 +52,28 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Iterable[st
 def validate_scenario(data: Mapping[str, Any], *, file: str = "<dict>") -> Scenario:
     """Validate raw data as a `Scenario`, turning pydantic errors into a `ScenarioError`."""
     return _validate(Document(_deep_copy(data)), file)
+
+
+def scenario_yaml(scenario: Scenario) -> str:
+    """The resolved scenario as YAML text (durations with units) that loads back to an equal one."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep field order
+    buffer = io.StringIO()
+    yaml.dump(scenario.to_yaml_dict(), buffer)
+    return buffer.getvalue()
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema of scenario files, for editors: the models plus the loader's `extends` key."""
+    schema = Scenario.model_json_schema()
+    extends = {
+        "type": "string",
+        "title": "Extends",
+        "description": "Path of a scenario this one builds on, relative to this file; keys here override it.",
+    }
+    schema["properties"] = {"extends": extends, **schema["properties"]}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

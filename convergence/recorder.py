@@ -6,7 +6,6 @@ interrupted run keeps everything it emitted.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from collections.abc import MutableMapping
@@ -14,8 +13,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import structlog
-from ruamel.yaml import YAML
 
+from convergence.loader import scenario_yaml
 from convergence.scenario import Scenario
 
 __all__ = ["RunRecorder", "allocate_run_dir", "json_safe"]
@@ -80,9 +79,4 @@ class RunRecorder:
 
 def write_scenario(path: Path, scenario: Scenario) -> None:
     """Write the resolved scenario as YAML (durations with units)."""
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-    buffer = io.StringIO()
-    yaml.dump(scenario.to_yaml_dict(), buffer)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    path.write_text(scenario_yaml(scenario), encoding="utf-8")

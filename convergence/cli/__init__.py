@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-COMMANDS = ("run", "plan")
+COMMANDS = ("run", "plan", "validate", "show", "schema")
 
 
 def build_parser() -> argparse.ArgumentParser:

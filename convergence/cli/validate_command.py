@@ -1,0 +1,43 @@
+"""`convergence validate FILE...`: check scenario files and print every problem."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "validate", help="check scenario files; print each problem (exit 2 if any)"
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenario YAML files")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="check with a field overridden, e.g. --set agents.count=176 (repeatable)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from convergence.errors import ScenarioError
+    from convergence.loader import load_scenario
+
+    status = 0
+    for file in args.files:
+        try:
+            scenario = load_scenario(file, args.overrides)
+        except ScenarioError as exc:
+            status = 2
+            for problem in exc.problems:
+                print(f"error: {problem}", file=sys.stderr)
+        else:
+            print(f"ok: {file} ({scenario.name}, {scenario.agents.count} agents)")
+    return status
