@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from convergence.cli._options import add_overrides
+
 __all__ = ["register"]
 
 
@@ -14,14 +16,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("file", type=Path, help="scenario YAML file")
     parser.add_argument("--out", type=Path, help="run directory (default runs/<name>-<seed>/)")
     parser.add_argument("--seed", type=int, help="override the scenario's seed")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a field, e.g. --set agents.count=176 (repeatable)",
-    )
+    add_overrides(parser)
     parser.set_defaults(handler=run)
 
 

@@ -7,20 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from convergence.cli._options import add_overrides
+
 __all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("show", help="print a scenario fully resolved, as YAML")
     parser.add_argument("file", type=Path, help="scenario YAML file")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a field, e.g. --set agents.count=176 (repeatable)",
-    )
+    add_overrides(parser)
     parser.set_defaults(handler=run)
 
 

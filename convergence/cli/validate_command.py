@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from convergence.cli._options import add_overrides
+
 __all__ = ["register"]
 
 
@@ -15,14 +17,7 @@ def register(subparsers: Any) -> None:
         "validate", help="check scenario files; print each problem (exit 2 if any)"
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenario YAML files")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="check with a field overridden, e.g. --set agents.count=176 (repeatable)",
-    )
+    add_overrides(parser, "check with a field overridden")
     parser.set_defaults(handler=run)
 
 
