@@ -73,6 +73,8 @@ def validation_problems(
             message = f"expected {phrases}, got {_show(error['input'])}{_remedy(error)}"
         else:
             message = _message(error, model)
+            if error["type"] == "value_error":
+                path, message = _blamed(doc.data, path, message)
         problems.append(_problem(message, path, doc, file, prefer_key=error["type"] == "extra_forbidden"))
     return sorted(problems, key=reading_order)
 
@@ -135,6 +137,19 @@ def _data_path(data: Any, error: ErrorDetails) -> Path:
     return tuple(path)
 
 
+def _blamed(data: Any, path: Path, message: str) -> tuple[Path, str]:
+    """A model validator's message may open with the dotted field it blames, relative to its model.
+
+    `truth has 3 values but dimensions is 2` raised by the task model is then placed on
+    `task.truth` and reads `task.truth: has 3 values ...`.
+    """
+    head, _, rest = message.partition(" ")
+    parts = tuple(int(part) if part.isdigit() else part for part in head.split("."))
+    if rest and all(parts) and _get(data, (*path, *parts)) is not None:
+        return (*path, *parts), rest
+    return path, message
+
+
 def _discriminator(error: ErrorDetails) -> str:
     return str(error.get("ctx", {}).get("discriminator", "kind")).strip("'")
 
@@ -148,7 +163,7 @@ def _problem(message: str, path: Path, doc: Document, file: str, *, prefer_key: 
 def _place(path: Path, doc: Document, file: str, *, prefer_key: bool) -> Place:
     """Where `path` was written: a container or unknown key at its key, a missing key at its parent."""
     node = _get(doc.data, path)
-    if (prefer_key or isinstance(node, Mapping | list)) and path in doc.keys:
+    if (prefer_key or node is None or isinstance(node, Mapping | list)) and path in doc.keys:
         return doc.keys[path]
     while path and path not in doc.values:
         path = path[:-1]

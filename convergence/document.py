@@ -125,9 +125,9 @@ def _syntax_problems(exc: YAMLError, text: str, file: str) -> list[Problem]:
         return [
             Problem(message, field=duplicate.group(1), file=file, line=mark.line + 1, column=mark.column + 1)
         ]
-    context = f" ({exc.context})" if exc.context else ""
+    context = f"{exc.context}, " if exc.context else ""
     return [
-        Problem(f"invalid YAML: {problem}{context}", file=file, line=mark.line + 1, column=mark.column + 1)
+        Problem(f"invalid YAML: {context}{problem}", file=file, line=mark.line + 1, column=mark.column + 1)
     ]
 
 

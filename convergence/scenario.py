@@ -53,7 +53,12 @@ Count = Annotated[int, Field(ge=1)]
 
 
 class _Model(BaseModel):
-    """Base of every scenario model: unknown keys, NaN and infinities are errors; values are frozen."""
+    """Base of every scenario model: unknown keys, NaN and infinities are errors; values are frozen.
+
+    A model validator that blames one field opens its message with that field's dotted path,
+    relative to the model (`truth has 3 values but dimensions is 2`); the loader then reports
+    the error at that field's line.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 import pytest
@@ -9,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from convergence.diagnostic import flag_problems, validation_problems
 from convergence.document import parse_yaml
-from convergence.errors import Problem
+from convergence.errors import Problem, ScenarioError
+from convergence.loader import load_scenario
 
 
 class _Check(BaseModel):
@@ -78,3 +80,30 @@ def test_dict_values_are_located() -> None:
 
 def test_missing_required_field_points_at_its_mapping() -> None:
     assert check("checks:\n  - strict: true\n") == ["f.yaml:2:5: checks.0.kind: required field is missing"]
+
+
+def scenario_problems(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return [str(problem).removeprefix(f"{path}:") for problem in info.value.problems]
+
+
+def test_model_validator_blames_the_field_its_message_names(tmp_path: Path) -> None:
+    assert scenario_problems(tmp_path, "agents: {count: 3}\ntask: {noise: {sigma: [1, 2]}}\n") == [
+        "2:16: task.noise.sigma: lists 2 values but agents.count is 3"
+    ]
+    assert scenario_problems(tmp_path, "task:\n  dimensions: 2\n  truth: [1, 2, 3]\n") == [
+        "3:3: task.truth: has 3 values but dimensions is 2"
+    ]
+
+
+def test_empty_value_points_at_its_key(tmp_path: Path) -> None:
+    assert scenario_problems(tmp_path, "seed: 1\nname:\n") == ["2:1: name: expected a string, got an empty value"]
+
+
+def test_a_second_document_is_refused(tmp_path: Path) -> None:
+    assert scenario_problems(tmp_path, "seed: 1\n---\nseed: 2\n") == [
+        "2:1: invalid YAML: expected a single document in the stream, but found another document"
+    ]
