@@ -100,7 +100,8 @@ def test_model_validator_blames_the_field_its_message_names(tmp_path: Path) -> N
 
 
 def test_empty_value_points_at_its_key(tmp_path: Path) -> None:
-    assert scenario_problems(tmp_path, "seed: 1\nname:\n") == ["2:1: name: expected a string, got an empty value"]
+    problems = scenario_problems(tmp_path, "seed: 1\nname:\n")
+    assert problems == ["2:1: name: expected a string, got an empty value"]
 
 
 def test_a_second_document_is_refused(tmp_path: Path) -> None:
