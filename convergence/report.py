@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -28,12 +29,12 @@ def summary_table(summary: dict[str, Any]) -> Group:
         f"{summary['scenario']}  protocol={summary['protocol']}  N={summary['n_agents']}  "
         f"seed={summary['seed']}"
     )
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("phase")
-    table.add_column("level", justify="right")
+    table.add_column("lvl", justify="right")
     table.add_column("groups", justify="right")
-    table.add_column("messages", justify="right")
-    table.add_column("dropped", justify="right")
+    table.add_column("msgs", justify="right")
+    table.add_column("lost", justify="right")
     table.add_column("consensus", justify="right")
     table.add_column("dispersion", justify="right")
     table.add_column("t end (s)", justify="right")
