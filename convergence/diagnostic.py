@@ -48,9 +48,12 @@ _ABSENT = object()
 
 
 def validation_problems(
-    exc: ValidationError, model: type[BaseModel], doc: Document, file: str
+    exc: ValidationError, model: type[BaseModel], doc: Document, file: str, *, top_keys: tuple[str, ...] = ()
 ) -> list[Problem]:
-    """Every error of `exc`, with the place it was written and a message that names a remedy."""
+    """Every error of `exc`, with the place it was written and a message that names a remedy.
+
+    `top_keys` are names the loader accepts at the top besides the model's fields (`extends`).
+    """
     located = [(_data_path(doc.data, error), error) for error in exc.errors()]
     branches = {
         id(error) for path, error in located if len(path) < len(error["loc"]) and error["type"] != "missing"
@@ -72,7 +75,7 @@ def validation_problems(
             phrases = " or ".join(dict.fromkeys(expected[path]))
             message = f"expected {phrases}, got {_show(error['input'])}{_remedy(error)}"
         else:
-            message = _message(error, model)
+            message = _message(error, model, top_keys)
             if error["type"] == "value_error":
                 path, message = _blamed(doc.data, path, message)
         problems.append(_problem(message, path, doc, file, prefer_key=error["type"] == "extra_forbidden"))
@@ -187,11 +190,12 @@ def _child(node: Any, part: Key) -> Any:
     return _ABSENT
 
 
-def _message(error: ErrorDetails, model: type[BaseModel]) -> str:
+def _message(error: ErrorDetails, model: type[BaseModel], top_keys: tuple[str, ...]) -> str:
     kind, ctx, value = error["type"], error.get("ctx", {}), error["input"]
     if kind == "extra_forbidden":
         key = str(error["loc"][-1])
-        return f"unknown field {key!r}{_suggest(key, _fields_at(model, error['loc'][:-1]))}"
+        fields = _fields_at(model, error["loc"][:-1]) + (list(top_keys) if len(error["loc"]) == 1 else [])
+        return f"unknown field {key!r}{_suggest(key, sorted(fields))}"
     if kind == "missing":
         return "required field is missing"
     if kind in _EXPECTED:

@@ -113,7 +113,11 @@ def _syntax_problems(exc: YAMLError, text: str, file: str) -> list[Problem]:
     tabs = list(_tab_indented_lines(text))
     if tabs:
         message = "tab character in indentation; YAML indents with spaces only"
-        return [Problem(message, file=file, line=line, column=column) for line, column in tabs]
+        fields = _fields_by_line(text)
+        return [
+            Problem(message, field=fields.get(line, _key_on(text, line)), file=file, line=line, column=column)
+            for line, column in tabs
+        ]
     if not isinstance(exc, MarkedYAMLError) or exc.problem_mark is None:
         return [Problem(f"invalid YAML: {' '.join(str(exc).split())}", file=file)]
     mark = exc.problem_mark
@@ -167,6 +171,30 @@ def _check_alias_expansion(root: Any, file: str) -> None:
             line = position[0] + 1 if position is not None else None
             message = f"aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?); refused"
             raise ScenarioError([Problem(message, field=str(key), file=file, line=line)])
+
+
+def _fields_by_line(text: str) -> dict[int, str]:
+    """Guess which field each line holds by reading the text with each indenting tab as two spaces.
+
+    Only names the field in a tab message; if the guess does not parse, the caller falls back
+    to the bare key written on the line.
+    """
+    lines = [
+        line.replace("\t", "  ") if "\t" in line[: len(line) - len(line.lstrip(" \t"))] else line
+        for line in text.splitlines()
+    ]
+    try:
+        doc = parse_yaml("\n".join(lines), file="")
+    except ScenarioError:
+        return {}
+    return {
+        place.line: ".".join(str(part) for part in path) for path, place in doc.keys.items() if place.line
+    }
+
+
+def _key_on(text: str, line: int) -> str:
+    match = re.match(r"\s*(?:-\s+)?([\w.-]+)\s*:(\s|$)", text.splitlines()[line - 1])
+    return match.group(1) if match else ""
 
 
 def _own_place(node: Any, file: str) -> Place:

@@ -134,7 +134,7 @@ def _validate(doc: Document, file: str) -> Scenario:
     try:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
-        raise ScenarioError(validation_problems(exc, Scenario, doc, file)) from None
+        raise ScenarioError(validation_problems(exc, Scenario, doc, file, top_keys=("extends",))) from None
     flags = flag_problems(scenario, doc.data, doc, file)
     if flags:
         raise ScenarioError(sorted(flags, key=reading_order))

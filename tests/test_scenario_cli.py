@@ -36,7 +36,7 @@ BAD_INPUTS: dict[str, tuple[str, list[str]]] = {
         "protocol: {target: no}\n",
         [r"{file}:1:20: protocol\.target: expected a number, got 'no'"],
     ),
-    "tab": ("agents:\n\tcount: 3\n", [r"{file}:2:1: tab character in indentation; .*"]),
+    "tab": ("agents:\n\tcount: 3\n", [r"{file}:2:1: agents\.count: tab character in indentation; .*"]),
     "unsafe-tag": (
         "name: !!python/object:os.system x\n",
         [r"{file}:1:7: name: tag '!!python/object:os\.system' .*"],

@@ -139,7 +139,12 @@ def test_c05_tab_indentation_one_message_per_line(tmp_path: Path) -> None:
     path = write(tmp_path, "network:\n\tdrop: 0.1\n\tlatency: {}\n")
     lines = problems(path)
     message = "tab character in indentation; YAML indents with spaces only"
-    assert lines == [f"{path}:2:1: {message}", f"{path}:3:1: {message}"]
+    assert lines == [f"{path}:2:1: network.drop: {message}", f"{path}:3:1: network.latency: {message}"]
+
+
+def test_c05_tab_after_spaces_names_the_key_on_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "agents:\n  count: 2\n  \tbehaviour: x\n")
+    only(problems(path), rf"{at(path)}:3:3: behaviour: tab character in indentation; .*")
 
 
 def test_c05_empty_list_item(tmp_path: Path) -> None:
@@ -404,3 +409,8 @@ def test_plain_data_is_validated_too() -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario({"agents": {"count": 0}})
     assert [str(p) for p in info.value.problems] == ["<dict>: agents.count: must be >= 1, got 0"]
+
+
+def test_extends_typo_suggests_extends(tmp_path: Path) -> None:
+    path = write(tmp_path, "extend: base.yaml\n")
+    only(problems(path), rf"{at(path)}:1:1: extend: unknown field 'extend' \(did you mean 'extends'\?\)")
