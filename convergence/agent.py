@@ -15,7 +15,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Behaviour", "FloatArray", "State"]
+__all__ = ["Behaviour", "BehaviourContext", "FloatArray", "State"]
 
 FloatArray = NDArray[np.float64]
 
@@ -28,14 +28,30 @@ class State:
     weight: float = 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class BehaviourContext:
+    """What a behaviour may know about its run; given to its constructor.
+
+    `task` is the task's kind; `noise_sigma[i]` is agent i's known signal noise (standard
+    deviation) in estimate tasks, else None; `epsilon` is the scenario's `agents.epsilon`.
+    """
+
+    n_agents: int = 1
+    task: str = "estimate"
+    epsilon: float | None = None
+    noise_sigma: FloatArray | None = None
+
+
 @runtime_checkable
 class Behaviour(Protocol):
-    """A merge rule. Implementations must be deterministic given their inputs."""
+    """A merge rule, constructed as `cls(context)`. Deterministic given its inputs."""
 
     name: ClassVar[str]
 
-    def initial_state(self, signal: FloatArray) -> State:
-        """The state an agent starts from, given its private signal."""
+    def __init__(self, context: BehaviourContext) -> None: ...
+
+    def initial_state(self, signal: FloatArray, *, agent: int) -> State:
+        """The state agent number `agent` starts from, given its private signal."""
         ...
 
     def merge(self, own: State, received: Sequence[State]) -> State:

@@ -19,14 +19,14 @@ import numpy as np
 from anyio import WouldBlock
 
 from agents import make_behaviour
-from convergence.agent import FloatArray, State
+from convergence.agent import BehaviourContext, FloatArray, State
 from convergence.clock import VirtualEventLoop, run_virtual
 from convergence.messages import Message
-from convergence.metrics import accuracy, consensus_score, dispersion
+from convergence.metrics import dispersion
 from convergence.network import Network
 from convergence.scenario import Scenario
 from convergence.summary import summarize
-from convergence.task import TaskInstance, draw_estimate_task
+from convergence.task import TaskInstance, draw_task
 
 __all__ = ["Event", "RunResult", "Simulation", "simulate"]
 
@@ -48,10 +48,6 @@ class RunResult:
     timeline: list[Event] = field(default_factory=list)
 
 
-def _vector(values: FloatArray) -> list[float]:
-    return [float(v) for v in values]
-
-
 class Simulation:
     """The runtime of one run. Create it inside a `VirtualEventLoop`."""
 
@@ -65,13 +61,19 @@ class Simulation:
         self.n = scenario.agents.count
         self.subscribers = list(subscribers)
         task_seq, network_seq, self.agent_seed_sequence = np.random.SeedSequence(seed).spawn(3)
-        self.task: TaskInstance = draw_estimate_task(scenario.task, self.n, np.random.default_rng(task_seq))
-        self.behaviour = make_behaviour(scenario.agents.behaviour)
+        self.task: TaskInstance = draw_task(scenario.task, self.n, np.random.default_rng(task_seq))
+        context = BehaviourContext(
+            n_agents=self.n,
+            task=scenario.task.kind,
+            epsilon=scenario.agents.epsilon,
+            noise_sigma=self.task.noise_sigma,
+        )
+        self.behaviour = make_behaviour(scenario.agents.behaviour, context)
         self.network = Network(self.n, scenario.network, np.random.default_rng(network_seq))
         self.phase_timeout = scenario.protocol.phase_timeout
         self.target = scenario.protocol.target
         self.initial_values = self.task.signals
-        initial = [self.behaviour.initial_state(row) for row in self.task.signals]
+        initial = [self.behaviour.initial_state(row, agent=i) for i, row in enumerate(self.task.signals)]
         self.values: FloatArray = np.array([s.value for s in initial], dtype=np.float64)
         self.weights: FloatArray = np.array([s.weight for s in initial], dtype=np.float64)
         self.honest_live = np.ones(self.n, dtype=bool)
@@ -101,8 +103,9 @@ class Simulation:
 
     def snapshot(self) -> tuple[float, float]:
         """(consensus score, dispersion) over the live honest agents right now."""
-        d = dispersion(self.live_values())
-        return consensus_score(d, self.d0), d
+        values = self.live_values()
+        d = dispersion(values)
+        return self.task.consensus(values, d, self.d0), d
 
     def plan_samples(self, total_merges: int) -> None:
         """Sample the timeline at every merge, or evenly when merges exceed the budget."""
@@ -182,10 +185,7 @@ class Simulation:
             "messages_delivered": self.network.delivered,
             "messages_late": self.late_messages,
         }
-        if self.task.truth is not None:
-            error, ratio = accuracy(self.live_values(), self.initial_values, self.task.truth)
-            fields["error"] = error
-            fields["error_ratio"] = ratio
+        fields.update(self.task.outcome(self.live_values(), self.initial_values))
         self.emit("run_end", **fields)
 
     def start_fields(self) -> dict[str, Any]:
@@ -198,8 +198,7 @@ class Simulation:
             "target": self.target,
             "d0": self.d0,
         }
-        if self.task.truth is not None:
-            fields["truth"] = _vector(self.task.truth)
+        fields.update(self.task.start_fields())
         return fields
 
 

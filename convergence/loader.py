@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 from convergence.diagnostic import flag_problems, reading_order, validation_problems
 from convergence.document import Document, Key, Place, parse_yaml, read_yaml
 from convergence.errors import Problem, ScenarioError
+from convergence.initial import read_initial_csv
 from convergence.scenario import Scenario
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "apply_overrides",
     "load_scenario",
     "parse_override",
+    "resolve_initial",
     "scenario_json_schema",
     "scenario_yaml",
     "validate_scenario",
@@ -37,16 +39,33 @@ MAX_EXTENDS = 16
 def load_scenario(source: str | Path | Mapping[str, Any], overrides: Iterable[str] = ()) -> Scenario:
     """Load and validate a scenario from a YAML file path or from plain data.
 
+    A relative `task.initial` CSV path is taken from the scenario file's folder (from the
+    working directory for plain data), made absolute, and its contents checked now.
+
     Raises:
         ScenarioError: with every problem found, each naming the file, line and field.
     """
     if isinstance(source, Mapping):
         file = "<dict>"
         doc = Document(_deep_copy(source))
+        base = Path.cwd()
     else:
         file = str(source)
         doc = _resolve(Path(source), file, ())
-    return _validate(apply_document_overrides(doc, overrides), file)
+        base = Path(source).parent
+    return resolve_initial(_validate(apply_document_overrides(doc, overrides), file), base)
+
+
+def resolve_initial(scenario: Scenario, base: Path) -> Scenario:
+    """Make `task.initial` absolute (relative to `base`) and check the CSV it names."""
+    task = scenario.task
+    if task.initial is None:
+        return scenario
+    path = Path(task.initial)
+    if not path.is_absolute():
+        path = (base / path).resolve()
+    read_initial_csv(path, rows=scenario.agents.count, columns=task.dimensions, kind=task.kind)
+    return scenario.model_copy(update={"task": task.model_copy(update={"initial": str(path)})})
 
 
 def validate_scenario(data: Mapping[str, Any], *, file: str = "<dict>") -> Scenario:

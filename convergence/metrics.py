@@ -6,6 +6,13 @@ Over the live honest agents with states x_i and mean m:
 - accuracy (estimate tasks): error ||m - truth|| and its ratio to the initial crowd error
   ||m0 - truth||, m0 the mean of the initial signals;
 - time to consensus: the first virtual time from which the score stays >= target.
+
+Choice tasks (states are vote vectors over K options):
+- an agent's top option is its largest share, ties (within 1e-9) broken by the run's tie
+  order (a random permutation of the options: a fair coin between two tied options);
+- the plurality option is the most common top option (ties by the same order);
+- consensus = share of agents whose top option is the plurality option;
+- accuracy = share of agents whose top option is the correct one.
 """
 
 from __future__ import annotations
@@ -14,15 +21,33 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convergence.agent import FloatArray
 
-__all__ = ["accuracy", "consensus_score", "dispersion", "time_to_consensus"]
+IntArray = NDArray[np.int64]
+
+__all__ = [
+    "TIE_TOLERANCE",
+    "accuracy",
+    "consensus_score",
+    "dispersion",
+    "plurality",
+    "time_to_consensus",
+    "top_options",
+]
+
+TIE_TOLERANCE = 1e-9
+"""Vote shares closer than this count as tied (real differences are >= 1/N >= 1e-7)."""
 
 
 def dispersion(states: FloatArray) -> float:
-    """Mean Euclidean distance of the rows of `states` from their mean (0 for no rows)."""
-    if len(states) == 0:
+    """Mean Euclidean distance of the rows of `states` from their mean (0 for no rows).
+
+    Identical rows give exactly 0: their float mean may differ from them in the last bit,
+    and a D0 of 1e-17 would make the consensus score meaningless (case C17).
+    """
+    if len(states) == 0 or bool(np.all(states == states[0])):
         return 0.0
     centred = states - states.mean(axis=0)
     return float(np.sqrt(np.einsum("ij,ij->i", centred, centred)).mean())
@@ -52,3 +77,22 @@ def time_to_consensus(scores: Sequence[float], target: float) -> int | None:
         elif first is None:
             first = index
     return first
+
+
+def top_options(states: FloatArray, tie_order: IntArray) -> IntArray:
+    """Each row's top option: its largest share, ties broken by first place in `tie_order`."""
+    k = states.shape[1]
+    priority = np.empty(k, dtype=np.int64)
+    priority[tie_order] = np.arange(k, 0, -1)
+    tied = states >= states.max(axis=1, keepdims=True) - TIE_TOLERANCE
+    return np.asarray(np.where(tied, priority, 0).argmax(axis=1), dtype=np.int64)
+
+
+def plurality(top: IntArray, options: int, tie_order: IntArray) -> tuple[int, float]:
+    """(the most common top option, the share of rows holding it); (-1, 1.0) for no rows."""
+    if len(top) == 0:
+        return -1, 1.0
+    counts = np.bincount(top, minlength=options)
+    tied = np.flatnonzero(counts == counts.max())
+    winner = next(int(option) for option in tie_order if option in tied)
+    return winner, float(counts[winner]) / len(top)

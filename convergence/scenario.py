@@ -13,6 +13,7 @@ from convergence.units import format_duration, parse_duration, parse_positive_du
 
 __all__ = [
     "Agents",
+    "ChoiceTask",
     "ConstantLatency",
     "Count",
     "Duration",
@@ -22,11 +23,13 @@ __all__ = [
     "LognormalLatency",
     "Network",
     "Noise",
+    "OpinionTask",
     "PositiveDuration",
     "Probability",
     "ProtocolConfig",
     "Record",
     "Scenario",
+    "Task",
     "UniformLatency",
 ]
 
@@ -64,10 +67,20 @@ class _Model(BaseModel):
 
 
 class Agents(_Model):
-    """How many agents, and which behaviour (merge rule) they run."""
+    """How many agents, which behaviour (merge rule) they run, and its parameters."""
 
     count: Annotated[Count, Field(le=10_000_000)] = 22
     behaviour: str = "weighted-mean"
+    epsilon: Annotated[float, Field(ge=0.0)] | None = None
+    """Confidence bound of `bounded-confidence` agents (required by them, unused by others)."""
+
+    @model_validator(mode="after")
+    def _epsilon_only_for_bounded_confidence(self) -> Agents:
+        if self.behaviour == "bounded-confidence" and self.epsilon is None:
+            raise ValueError("bounded-confidence agents need agents.epsilon (e.g. epsilon: 0.2)")
+        if self.behaviour != "bounded-confidence" and self.epsilon is not None:
+            raise ValueError(f"agents.epsilon only applies to bounded-confidence, not {self.behaviour!r}")
+        return self
 
 
 class Noise(_Model):
@@ -76,19 +89,60 @@ class Noise(_Model):
     sigma: Annotated[float, Field(ge=0.0)] | list[Annotated[float, Field(ge=0.0)]] = 1.0
 
 
+InitialFile = Annotated[str, Field(min_length=1)]
+"""A CSV file of initial states, one row per agent; relative paths are from the scenario file."""
+
+
 class EstimateTask(_Model):
-    """Estimate a hidden truth in R^d from noisy private signals."""
+    """Estimate a hidden truth in R^d from noisy private signals (or signals from a CSV file)."""
 
     kind: Literal["estimate"] = "estimate"
     dimensions: Annotated[int, Field(ge=1, le=1024)] = 1
     truth: list[float] | None = None
     noise: Noise = Noise()
+    initial: InitialFile | None = None
 
     @model_validator(mode="after")
     def _truth_matches_dimensions(self) -> EstimateTask:
         if self.truth is not None and len(self.truth) != self.dimensions:
             raise ValueError(f"truth has {len(self.truth)} values but dimensions is {self.dimensions}")
         return self
+
+
+class ChoiceTask(_Model):
+    """Pick the correct one of K options; agent i's signal is right with probability p_i.
+
+    A wrong signal names one of the K - 1 wrong options uniformly. States are vote vectors
+    over the options (one-hot at the start). `correct` is drawn uniformly unless given.
+    """
+
+    kind: Literal["choice"]
+    options: Annotated[int, Field(ge=2, le=1024)] = 2
+    correct: Annotated[int, Field(ge=0)] | None = None
+    signal_accuracy: Probability | list[Probability] = 0.6
+    initial: InitialFile | None = None
+
+    @model_validator(mode="after")
+    def _correct_is_an_option(self) -> ChoiceTask:
+        if self.correct is not None and self.correct >= self.options:
+            raise ValueError(f"correct must be < options ({self.options}), got {self.correct}")
+        return self
+
+    @property
+    def dimensions(self) -> int:
+        return self.options
+
+
+class OpinionTask(_Model):
+    """Opinions in [0, 1]^d with no truth: uniform at random, or rows of a CSV file."""
+
+    kind: Literal["opinion"]
+    dimensions: Annotated[int, Field(ge=1, le=1024)] = 1
+    initial: InitialFile | None = None
+
+
+Task = Annotated[EstimateTask | ChoiceTask | OpinionTask, Field(discriminator="kind")]
+"""A task, told apart by `kind` (default `estimate`)."""
 
 
 class ConstantLatency(_Model):
@@ -157,18 +211,29 @@ class Scenario(_Model):
     description: str = ""
     seed: Annotated[int, Field(ge=0)] = 0
     agents: Agents = Agents()
-    task: EstimateTask = EstimateTask()
+    task: Task = EstimateTask()
     network: Network = Network()
     protocol: ProtocolConfig = ProtocolConfig()
     record: Record = Record()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _task_kind_defaults_to_estimate(cls, data: Any) -> Any:
+        task = data.get("task") if isinstance(data, dict) else None
+        if isinstance(task, dict) and "kind" not in task:
+            return {**data, "task": {"kind": "estimate", **task}}
+        return data
+
     @model_validator(mode="after")
     def _per_agent_lists_match(self) -> Scenario:
-        sigma = self.task.noise.sigma
-        if isinstance(sigma, list) and len(sigma) != self.agents.count:
-            raise ValueError(
-                f"task.noise.sigma lists {len(sigma)} values but agents.count is {self.agents.count}"
-            )
+        n = self.agents.count
+        lists = {
+            "task.noise.sigma": self.task.noise.sigma if isinstance(self.task, EstimateTask) else None,
+            "task.signal_accuracy": self.task.signal_accuracy if isinstance(self.task, ChoiceTask) else None,
+        }
+        for name, values in lists.items():
+            if isinstance(values, list) and len(values) != n:
+                raise ValueError(f"{name} lists {len(values)} values but agents.count is {n}")
         return self
 
     def to_yaml_dict(self) -> dict[str, Any]:

@@ -42,6 +42,9 @@ def summarize(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "messages_late": end["messages_late"] if end else None,
         "error": end.get("error") if end else None,
         "error_ratio": end.get("error_ratio") if end else None,
+        "accuracy": end.get("accuracy") if end else None,
+        "decision": end.get("decision") if end else None,
+        "clusters": end.get("clusters") if end else None,
         "t_end_s": end["t"] if end else (events[-1]["t"] if events else 0.0),
         "phases": phases,
     }

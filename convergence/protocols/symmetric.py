@@ -131,7 +131,7 @@ class SymmetricProtocol:
         level = self.plan.levels[index - 1]
         members = level.members(group)
         values = sim.values[members]
-        from convergence.metrics import consensus_score, dispersion
+        from convergence.metrics import dispersion
 
         d = dispersion(values)
         sim.emit(
@@ -142,7 +142,7 @@ class SymmetricProtocol:
             members=members.tolist(),
             mean=[float(v) for v in values.mean(axis=0)],
             dispersion=d,
-            consensus=consensus_score(d, sim.d0),
+            consensus=sim.task.consensus(values, d, sim.d0),
             messages=self._group_messages[index - 1][group],
         )
 
