@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from agents.bounded_confidence import BoundedConfidence
+from agents.inverse_variance import InverseVariance
 from agents.weighted_mean import WeightedMean
-from convergence.agent import Behaviour
+from agents.weighted_vote import WeightedVote
+from convergence.agent import Behaviour, BehaviourContext
 from convergence.errors import ConvergenceError
 
-__all__ = ["BEHAVIOURS", "WeightedMean", "make_behaviour"]
+__all__ = [
+    "BEHAVIOURS",
+    "BoundedConfidence",
+    "InverseVariance",
+    "WeightedMean",
+    "WeightedVote",
+    "make_behaviour",
+]
 
 BEHAVIOURS: dict[str, type[Behaviour]] = {
-    WeightedMean.name: WeightedMean,
+    cls.name: cls for cls in (WeightedMean, InverseVariance, WeightedVote, BoundedConfidence)
 }
 
 
-def make_behaviour(name: str) -> Behaviour:
-    """Instantiate the behaviour a scenario names."""
+def make_behaviour(name: str, context: BehaviourContext | None = None) -> Behaviour:
+    """Instantiate the behaviour a scenario names, for a run described by `context`."""
     try:
         cls = BEHAVIOURS[name]
     except KeyError:
         known = ", ".join(sorted(BEHAVIOURS))
         raise ConvergenceError(f"unknown agent behaviour {name!r} (known: {known})") from None
-    return cls()
+    return cls(context or BehaviourContext())
