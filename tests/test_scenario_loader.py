@@ -57,7 +57,8 @@ def test_unknown_key_without_near_miss_lists_the_fields(tmp_path: Path) -> None:
     path = write(tmp_path, "agents:\n  colour: red\n")
     only(
         problems(path),
-        rf"{at(path)}:2:3: agents\.colour: unknown field 'colour'; expected one of: behaviour, count",
+        rf"{at(path)}:2:3: agents\.colour: unknown field 'colour'; "
+        r"expected one of: behaviour, count, epsilon",
     )
 
 
