@@ -113,7 +113,7 @@ def test_unknown_task_kind_is_named() -> None:
 def test_errors_inside_a_task_kind_name_the_field_without_the_tag() -> None:
     with pytest.raises(ScenarioError, match=r"^<dict>: task.options: must be >= 2, got 1$"):
         load_scenario({"task": {"kind": "choice", "options": 1}})
-    with pytest.raises(ScenarioError, match=r"^<dict>: task: correct must be < options \(2\), got 2$"):
+    with pytest.raises(ScenarioError, match=r"^<dict>: task.correct: must be < options \(2\), got 2$"):
         load_scenario({"task": {"kind": "choice", "correct": 2}})
 
 
