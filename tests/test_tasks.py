@@ -118,5 +118,7 @@ def test_errors_inside_a_task_kind_name_the_field_without_the_tag() -> None:
 
 
 def test_per_agent_signal_accuracy_must_match_the_count() -> None:
-    with pytest.raises(ScenarioError, match=r"^<dict>: task.signal_accuracy: lists 2 values but agents.count is 3$"):
+    with pytest.raises(
+        ScenarioError, match=r"^<dict>: task.signal_accuracy: lists 2 values but agents.count is 3$"
+    ):
         load_scenario({"agents": {"count": 3}, "task": {"kind": "choice", "signal_accuracy": [0.6, 0.7]}})
