@@ -129,7 +129,10 @@ def apply_document_overrides(doc: Document, overrides: Iterable[str]) -> Documen
                 )
             if not isinstance(child, dict):
                 where = ".".join(path[: depth + 1])
-                message = f"cannot set {'.'.join(path)}: {where} is not a mapping"
+                message = (
+                    f"cannot set {'.'.join(path)}: {where} holds {_kind(child)}, not a mapping; "
+                    f"set the whole value instead, e.g. --set '{where}=...'"
+                )
                 raise ScenarioError([Problem(message, field=where, file=_override_file(text))])
             node = child
         node[path[-1]] = value

@@ -328,7 +328,11 @@ def test_bad_set_value(tmp_path: Path) -> None:
 
 def test_set_through_a_scalar(tmp_path: Path) -> None:
     path = write(tmp_path, "seed: 1\n")
-    only(problems(path, ("seed.x=1",)), r"--set seed\.x=1: seed: cannot set seed\.x: seed is not a mapping")
+    only(
+        problems(path, ("seed.x=1",)),
+        r"--set seed\.x=1: seed: cannot set seed\.x: seed holds a number, not a mapping; "
+        r"set the whole value instead, e.g\. --set 'seed=\.\.\.'",
+    )
     only(
         problems(path, ("agents.count.x=1",)),
         r"--set agents\.count\.x=1: agents\.count: expected an integer, got a mapping",
