@@ -53,24 +53,18 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Iterable[st
         file = str(source)
         doc = _resolve(Path(source), file, ())
         base = Path(source).parent
-    return resolve_initial(_validate(apply_document_overrides(doc, overrides), file), base)
+    return resolve_initial(_validate(apply_document_overrides(doc, overrides), file, base), base)
 
 
-def resolve_initial(scenario: Scenario, base: Path) -> Scenario:
-    """Make `task.initial` absolute (relative to `base`) and check the CSV it names."""
-    task = scenario.task
-    if task.initial is None:
-        return scenario
-    path = Path(task.initial)
-    if not path.is_absolute():
-        path = (base / path).resolve()
-    read_initial_csv(path, rows=scenario.agents.count, columns=task.dimensions, kind=task.kind)
-    return scenario.model_copy(update={"task": task.model_copy(update={"initial": str(path)})})
+def validate_scenario(
+    data: Mapping[str, Any], *, file: str = "<dict>", base_dir: Path | None = None
+) -> Scenario:
+    """Validate raw data as a `Scenario`, turning pydantic errors into a `ScenarioError`.
 
-
-def validate_scenario(data: Mapping[str, Any], *, file: str = "<dict>") -> Scenario:
-    """Validate raw data as a `Scenario`, turning pydantic errors into a `ScenarioError`."""
-    return _validate(Document(_deep_copy(data)), file)
+    `base_dir` is where relative paths in the scenario (edge-list files) start from; for a
+    file it is the file's folder (the top file's, when it `extends` another).
+    """
+    return _validate(Document(_deep_copy(data)), file, base_dir)
 
 
 def scenario_yaml(scenario: Scenario) -> str:
@@ -148,13 +142,13 @@ def _override_file(text: str) -> str:
     return f"--set {text}"
 
 
-def _validate(doc: Document, file: str) -> Scenario:
+def _validate(doc: Document, file: str, base_dir: Path | None = None) -> Scenario:
     if not isinstance(doc.data, Mapping):
         place = doc.values.get((), Place(file))
         message = f"a scenario must be a mapping of keys, got {_kind(doc.data)}"
         raise ScenarioError([Problem(message, file=place.file, line=place.line, column=place.column)])
     try:
-        scenario = Scenario.model_validate(doc.data)
+        scenario = Scenario.model_validate(doc.data, context={"base_dir": base_dir})
     except ValidationError as exc:
         raise ScenarioError(validation_problems(exc, Scenario, doc, file, top_keys=("extends",))) from None
     flags = flag_problems(scenario, doc.data, doc, file)

@@ -5,32 +5,57 @@ Every model forbids unknown keys. Durations accept units (see `convergence.units
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    model_validator,
+)
 
+from convergence.edgelist import read_edge_list
 from convergence.units import format_duration, parse_duration, parse_positive_duration
 
 __all__ = [
+    "NAMED_NETWORKS",
     "Agents",
     "ChoiceTask",
+    "CompleteTopology",
     "ConstantLatency",
     "Count",
     "Duration",
+    "EdgeListTopology",
     "EstimateTask",
     "ExponentialLatency",
+    "GridTopology",
     "Latency",
     "LognormalLatency",
+    "NamedTopology",
     "Network",
     "Noise",
     "OpinionTask",
     "PositiveDuration",
     "Probability",
     "ProtocolConfig",
+    "ProtocolName",
+    "RandomRegularTopology",
     "Record",
+    "RingTopology",
     "Scenario",
+    "SmallWorldTopology",
     "Task",
+    "Topology",
     "UniformLatency",
+    "grid_shape",
+    "resolve_topology_count",
+    "topology_label",
+    "topology_nodes",
 ]
 
 # Field types shared by every model: use these rather than bare float/int so messages and the
@@ -181,21 +206,210 @@ Latency = Annotated[
 ]
 
 
+class CompleteTopology(_Model):
+    """Every agent is linked to every other."""
+
+    kind: Literal["complete"] = "complete"
+
+
+class RingTopology(_Model):
+    """Agent i is linked to i - 1 and i + 1 (mod N)."""
+
+    kind: Literal["ring"]
+
+
+class GridTopology(_Model):
+    """A rows x columns 2-D lattice (no wrap-around); a missing side is N divided by the other.
+
+    With neither side given, rows is the largest divisor of N not above sqrt(N).
+    """
+
+    kind: Literal["grid"]
+    rows: Annotated[int, Field(ge=1)] | None = None
+    columns: Annotated[int, Field(ge=1)] | None = None
+
+
+class RandomRegularTopology(_Model):
+    """A uniformly random graph where every agent has `degree` links (N x degree even)."""
+
+    kind: Literal["random-regular"]
+    degree: Annotated[int, Field(ge=0)] = 4
+
+
+class SmallWorldTopology(_Model):
+    """Watts-Strogatz: a ring where each agent links its k nearest, each link rewired with p."""
+
+    kind: Literal["small-world"]
+    k: Annotated[int, Field(ge=2)] = 4
+    p: Probability = 0.1
+
+
+NAMED_NETWORKS: dict[str, int] = {"karate-club": 34, "florentine-families": 15, "les-miserables": 77}
+"""Real networks shipped by networkx, with their node counts."""
+
+
+class NamedTopology(_Model):
+    """A real network by name: Zachary's karate club, Florentine families, Les Miserables."""
+
+    kind: Literal["named"]
+    name: Literal["karate-club", "florentine-families", "les-miserables"]
+
+    @property
+    def nodes(self) -> int:
+        return NAMED_NETWORKS[self.name]
+
+
+class EdgeListTopology(_Model):
+    """An undirected graph from a file of `a b` lines (0-based ids; `#` starts a comment).
+
+    `path` is relative to the scenario file; `nodes` defaults to the largest id + 1 and is
+    filled in when the scenario is loaded.
+    """
+
+    kind: Literal["edge-list"]
+    path: str
+    nodes: Annotated[int, Field(ge=1)] | None = None
+
+
+Topology = Annotated[
+    CompleteTopology
+    | RingTopology
+    | GridTopology
+    | RandomRegularTopology
+    | SmallWorldTopology
+    | NamedTopology
+    | EdgeListTopology,
+    Field(discriminator="kind"),
+]
+
+
+def _topology_shorthand(value: Any) -> Any:
+    """`topology: ring` means `{kind: ring}`; `topology: karate-club` a named network."""
+    if isinstance(value, str):
+        return {"kind": "named", "name": value} if value in NAMED_NETWORKS else {"kind": value}
+    return value
+
+
+def grid_shape(topology: GridTopology, count: int) -> tuple[int, int]:
+    """(rows, columns) of a grid for `count` agents; a side that does not divide is an error."""
+    rows, columns = topology.rows, topology.columns
+    if rows is not None and columns is not None:
+        return rows, columns
+    if rows is None and columns is None:
+        rows = max(r for r in range(1, math.isqrt(count) + 1) if count % r == 0)
+        return rows, count // rows
+    side = rows if rows is not None else columns
+    assert side is not None
+    if count % side:
+        which = "rows" if rows is not None else "columns"
+        raise ValueError(
+            f"a grid of {count} agents cannot have {side} {which}: {side} does not divide {count}"
+        )
+    other = count // side
+    return (side, other) if rows is not None else (other, side)
+
+
+def topology_nodes(topology: Topology, count: int) -> int:
+    """The node count a topology fixes, or `count` when it adapts to any count."""
+    if isinstance(topology, NamedTopology):
+        return topology.nodes
+    if isinstance(topology, EdgeListTopology) and topology.nodes is not None:
+        return topology.nodes
+    if isinstance(topology, GridTopology):
+        rows, columns = grid_shape(topology, count)
+        return rows * columns
+    return count
+
+
+def topology_label(topology: Topology) -> str:
+    """A short name for messages: `karate-club`, `grid`, `edge-list edges.txt`."""
+    if isinstance(topology, NamedTopology):
+        return topology.name
+    if isinstance(topology, EdgeListTopology):
+        return f"edge-list {topology.path}"
+    return topology.kind
+
+
+def _resolve_raw_topology(data: dict[str, Any], base: Path | None) -> dict[str, Any] | None:
+    """Normalise the raw topology mapping; read an edge-list file to fill in `nodes`."""
+    network = data.get("network")
+    if not isinstance(network, dict):
+        return None
+    topology = _topology_shorthand(network.get("topology"))
+    if not isinstance(topology, dict) or topology.get("kind") != "edge-list":
+        return topology if isinstance(topology, dict) else None
+    path = topology.get("path")
+    if not isinstance(path, str):
+        return topology
+    resolved = Path(path) if base is None or Path(path).is_absolute() else base / path
+    topology = {**topology, "path": str(resolved)}
+    if topology.get("nodes") is None:
+        topology["nodes"] = read_edge_list(resolved).nodes
+    data["network"] = {**network, "topology": topology}
+    return topology
+
+
+def resolve_topology_count(data: Any, context: Any) -> Any:
+    """Before validation: resolve an edge-list path and `agents.count: topology`.
+
+    Edge-list paths are relative to the scenario file (`context["base_dir"]`), else to the
+    working directory. `agents.count: topology` takes the graph's node count.
+    """
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    base = context.get("base_dir") if isinstance(context, dict) else None
+    topology = _resolve_raw_topology(data, Path(base) if base is not None else None)
+    agents = data.get("agents")
+    if isinstance(agents, dict) and agents.get("count") == "topology":
+        kind = topology.get("kind") if topology else "complete"
+        if kind == "named" and topology is not None and topology.get("name") in NAMED_NETWORKS:
+            nodes: Any = NAMED_NETWORKS[topology["name"]]
+        elif kind == "edge-list" and topology is not None:
+            nodes = topology.get("nodes")
+        elif kind == "grid" and topology is not None and topology.get("rows") and topology.get("columns"):
+            nodes = topology["rows"] * topology["columns"]
+        else:
+            raise ValueError(
+                f"agents.count: 'topology' needs a graph with a fixed size (named, edge-list, or grid "
+                f"with rows and columns), got {kind}"
+            )
+        data["agents"] = {**agents, "count": nodes}
+    return data
+
+
 class Network(_Model):
-    """The network model every message crosses."""
+    """The network model every message crosses.
+
+    `topology` is the graph the neighbourhood protocols (degroot, gossip, push-sum) talk
+    over; the others (symmetric, all-to-all, tree, recursive-doubling) are overlays that may
+    message any agent, so for them the topology only fixes the agent count.
+    """
 
     latency: Latency = ConstantLatency()
     drop: Probability = 0.0
+    topology: Annotated[Topology, BeforeValidator(_topology_shorthand)] = CompleteTopology()
+
+
+ProtocolName = Literal[
+    "symmetric", "all-to-all", "degroot", "gossip", "recursive-doubling", "tree", "push-sum"
+]
 
 
 class ProtocolConfig(_Model):
     """Which protocol runs and its knobs."""
 
-    name: Literal["symmetric"] = "symmetric"
+    name: ProtocolName = "symmetric"
     observers: Literal[0, 2] = 2
     phase_timeout: PositiveDuration = 0.1
     target: Annotated[float, Field(gt=0.0, le=1.0)] = 0.98
     exchange: Literal["mirror"] = "mirror"
+    max_rounds: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
+    """Iterative protocols stop after this many rounds (gossip: a round is N exchanges)."""
+    max_time: Duration | None = None
+    """Iterative protocols start no round after this virtual time."""
+    weights: Literal["metropolis", "equal"] = "metropolis"
+    """DeGroot weights: Metropolis (doubly stochastic) or equal 1/(d_i + 1)."""
 
 
 class Record(_Model):
@@ -223,6 +437,31 @@ class Scenario(_Model):
         if isinstance(task, dict) and "kind" not in task:
             return {**data, "task": {"kind": "estimate", **task}}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_follows_topology(cls, data: Any, info: ValidationInfo) -> Any:
+        return resolve_topology_count(data, info.context)
+
+    @model_validator(mode="after")
+    def _topology_matches_count(self) -> Scenario:
+        count, topology = self.agents.count, self.network.topology
+        nodes = topology_nodes(topology, count)
+        if nodes != count:
+            raise ValueError(
+                f"topology {topology_label(topology)} has {nodes} nodes but agents.count is {count}; "
+                "set agents.count to match, or to 'topology' to follow the graph"
+            )
+        if isinstance(topology, RandomRegularTopology) and (
+            topology.degree >= max(count, 1) or (count * topology.degree) % 2
+        ):
+            raise ValueError(
+                f"a random-regular graph needs degree < N and N x degree even, got N={count} "
+                f"degree={topology.degree}"
+            )
+        if isinstance(topology, SmallWorldTopology) and topology.k >= count:
+            raise ValueError(f"a small-world graph needs k < N, got N={count} k={topology.k}")
+        return self
 
     @model_validator(mode="after")
     def _per_agent_lists_match(self) -> Scenario:
