@@ -13,7 +13,7 @@ import math
 import time as wall_clock
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from anyio import WouldBlock
@@ -27,6 +27,10 @@ from convergence.network import Network
 from convergence.scenario import Scenario
 from convergence.summary import summarize
 from convergence.task import TaskInstance, draw_task
+from convergence.topology import Graph, build_graph
+
+if TYPE_CHECKING:
+    from convergence.protocols import ProtocolRunner
 
 __all__ = ["Event", "RunResult", "Simulation", "simulate"]
 
@@ -46,6 +50,8 @@ class RunResult:
     final_values: FloatArray
     truth: FloatArray | None
     timeline: list[Event] = field(default_factory=list)
+    initial_values: FloatArray | None = None
+    """The agents' initial states (one row per agent), before any merge."""
 
 
 class Simulation:
@@ -60,7 +66,12 @@ class Simulation:
         self.seed = seed
         self.n = scenario.agents.count
         self.subscribers = list(subscribers)
-        task_seq, network_seq, self.agent_seed_sequence = np.random.SeedSequence(seed).spawn(3)
+        streams = np.random.SeedSequence(seed).spawn(5)
+        task_seq, network_seq, self.agent_seed_sequence, topology_seq, protocol_seq = streams
+        self._topology_rng = np.random.default_rng(topology_seq)
+        self._graph: Graph | None = None
+        self.rng = np.random.default_rng(protocol_seq)
+        """The protocol's own random stream (gossip pairs, push-sum targets)."""
         self.task: TaskInstance = draw_task(scenario.task, self.n, np.random.default_rng(task_seq))
         context = BehaviourContext(
             n_agents=self.n,
@@ -76,6 +87,7 @@ class Simulation:
         initial = [self.behaviour.initial_state(row, agent=i) for i, row in enumerate(self.task.signals)]
         self.values: FloatArray = np.array([s.value for s in initial], dtype=np.float64)
         self.weights: FloatArray = np.array([s.weight for s in initial], dtype=np.float64)
+        self.initial_state_values: FloatArray = self.values.copy()
         self.honest_live = np.ones(self.n, dtype=bool)
         self.events: list[Event] = []
         self.timeline: list[Event] = []
@@ -84,6 +96,13 @@ class Simulation:
         self.late_messages = 0
         self._merges = 0
         self._sample_stride = 1
+
+    @property
+    def graph(self) -> Graph:
+        """The scenario's topology, built on first use (symmetric never needs it)."""
+        if self._graph is None:
+            self._graph = build_graph(self.scenario.network.topology, self.n, self._topology_rng)
+        return self._graph
 
     # -- events and metrics -------------------------------------------------------------
 
@@ -202,12 +221,14 @@ class Simulation:
         return fields
 
 
-async def _simulate(scenario: Scenario, seed: int, subscribers: Sequence[Subscriber]) -> Simulation:
+async def _simulate(
+    scenario: Scenario, seed: int, subscribers: Sequence[Subscriber], protocol: ProtocolRunner | None
+) -> Simulation:
     from convergence.protocols import make_protocol
 
     sim = Simulation(scenario, seed, subscribers)
-    protocol = make_protocol(scenario)
-    await protocol.run(sim)
+    runner = make_protocol(scenario) if protocol is None else protocol
+    await runner.run(sim)
     sim.finish()
     sim.network.close()
     return sim
@@ -218,14 +239,16 @@ def simulate(
     *,
     seed: int | None = None,
     subscribers: Iterable[Subscriber] = (),
+    protocol: ProtocolRunner | None = None,
 ) -> RunResult:
     """Run `scenario` to the end in virtual time and return its result.
 
     `seed` overrides the scenario's seed. Same scenario and seed give identical events.
+    `protocol` replaces the runner the scenario names (a seam for tests and oracles).
     """
     run_seed = scenario.seed if seed is None else seed
     wall_start = wall_clock.perf_counter()
-    sim = run_virtual(_simulate, scenario, run_seed, tuple(subscribers))
+    sim = run_virtual(_simulate, scenario, run_seed, tuple(subscribers), protocol)
     wall_time = wall_clock.perf_counter() - wall_start
     summary = summarize(sim.events)
     summary["wall_time_s"] = wall_time
@@ -238,4 +261,5 @@ def simulate(
         final_values=sim.values,
         truth=sim.task.truth,
         timeline=sim.timeline,
+        initial_values=sim.initial_state_values,
     )

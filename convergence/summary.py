@@ -22,6 +22,8 @@ def summarize(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         for e in events
         if e["event"] == "phase_end"
     ]
+    stop = next((e for e in events if e["event"] == "stop"), None)
+    mass = next((e for e in events if e["event"] == "mass"), None)
     target = start["target"]
     hit = time_to_consensus([s["consensus"] for s in samples], target)
     summary: dict[str, Any] = {
@@ -48,4 +50,11 @@ def summarize(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "t_end_s": end["t"] if end else (events[-1]["t"] if events else 0.0),
         "phases": phases,
     }
+    if stop is not None:
+        # Iterative protocols: why the run stopped, and after how many rounds.
+        summary["stop_reason"] = stop["reason"]
+        summary["rounds"] = stop["rounds"]
+    if mass is not None:
+        summary["weight_lost"] = mass["weight_lost"]
+        summary["weight_lost_share"] = mass["weight_lost_share"]
     return summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Protocol
 
 from convergence.errors import ConvergenceError
@@ -10,7 +11,7 @@ from convergence.scenario import Scenario
 if TYPE_CHECKING:
     from convergence.engine import Simulation
 
-__all__ = ["ProtocolRunner", "make_protocol"]
+__all__ = ["PROTOCOLS", "ProtocolRunner", "make_protocol"]
 
 
 class ProtocolRunner(Protocol):
@@ -23,11 +24,25 @@ class ProtocolRunner(Protocol):
         ...
 
 
+PROTOCOLS: dict[str, str] = {
+    "symmetric": "convergence.protocols.symmetric:SymmetricProtocol",
+    "all-to-all": "convergence.protocols.all_to_all:AllToAllProtocol",
+    "degroot": "convergence.protocols.degroot:DegrootProtocol",
+    "gossip": "convergence.protocols.gossip:GossipProtocol",
+    "recursive-doubling": "convergence.protocols.recursive_doubling:RecursiveDoublingProtocol",
+    "tree": "convergence.protocols.tree:TreeProtocol",
+    "push-sum": "convergence.protocols.push_sum:PushSumProtocol",
+}
+"""Protocol name -> "module:class" of its runner (imported only when used)."""
+
+
 def make_protocol(scenario: Scenario) -> ProtocolRunner:
     """The runner for the protocol a scenario names."""
     name = scenario.protocol.name
-    if name == "symmetric":
-        from convergence.protocols.symmetric import SymmetricProtocol
-
-        return SymmetricProtocol(scenario)
-    raise ConvergenceError(f"unknown protocol {name!r}")
+    try:
+        module_name, _, class_name = PROTOCOLS[name].partition(":")
+    except KeyError:
+        known = ", ".join(sorted(PROTOCOLS))
+        raise ConvergenceError(f"unknown protocol {name!r} (known: {known})") from None
+    runner: ProtocolRunner = getattr(importlib.import_module(module_name), class_name)(scenario)
+    return runner

@@ -1,0 +1,52 @@
+"""All-to-all: every round every agent broadcasts its state to all others and merges.
+
+A round costs N(N - 1) messages (N = 22: 462). The merge is the behaviour's `combine`
+(folded `merge` by default) over the states received, in sender order; each agent keeps its
+own weight, so repeating rounds (bounded confidence, medians) never inflates weights.
+With `weighted-mean` one fault-free round gives every agent the exact mean. Rounds repeat
+until the consensus target or the round/time limit (see `convergence.protocols.rounds`).
+The topology is ignored: every agent messages every other.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from convergence.agent import State
+from convergence.messages import MessageKind
+from convergence.protocols.common import combine, run_agents
+from convergence.protocols.rounds import Rounds
+from convergence.scenario import Scenario
+
+if TYPE_CHECKING:
+    from convergence.engine import Simulation
+
+__all__ = ["AllToAllProtocol"]
+
+
+class AllToAllProtocol:
+    """Synchronous all-to-all broadcast rounds."""
+
+    name = "all-to-all"
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+
+    async def run(self, sim: Simulation) -> None:
+        self.rounds = Rounds(sim, sim.n)
+        self.rounds.start()
+        await run_agents(sim, self._agent)
+
+    async def _agent(self, sim: Simulation, agent: int) -> None:
+        others = [other for other in range(sim.n) if other != agent]
+        current = self.rounds.first()
+        while current is not None:
+            state = sim.state_of(agent)
+            for other in others:
+                sim.send(agent, other, MessageKind.STATE, current, state)
+            got = await sim.collect(agent, current, len(others), sim.now + sim.phase_timeout)
+            if got:
+                got.sort(key=lambda message: message.sender)
+                merged = combine(sim.behaviour, state, [message.payload for message in got])
+                sim.set_state(agent, State(merged.value, state.weight))
+            current = await self.rounds.advance(current)

@@ -1,0 +1,149 @@
+"""Pieces the protocols share: merging several groups, step bookkeeping, merge events.
+
+`combine` is how a protocol asks the scenario's behaviour to merge states from several
+*distinct* groups (all-to-all, a tree parent hearing two children). A behaviour may offer
+`combine(own, states)` for that; otherwise `merge` is folded one group at a time, which for
+`weighted-mean` is the exact weighted mean of all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import numpy as np
+
+from convergence.agent import Behaviour, FloatArray, State
+from convergence.metrics import consensus_score, dispersion
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
+    from convergence.engine import Simulation
+
+__all__ = ["PairRecorder", "StepBook", "StepInfo", "combine", "emit_merge", "run_agents"]
+
+
+def combine(behaviour: Behaviour, own: State, states: Sequence[State]) -> State:
+    """Merge `own` with states that each stand for a different group."""
+    custom = getattr(behaviour, "combine", None)
+    if custom is not None:
+        result: State = custom(own, states)
+        return result
+    for state in states:
+        own = behaviour.merge(own, [state])
+    return own
+
+
+def emit_merge(
+    sim: Simulation, level: int, group: int, members: Sequence[int], messages: int, values: FloatArray
+) -> None:
+    """A `merge` event for one group (its members' states after the merge), symmetric's schema."""
+    d = dispersion(values)
+    sim.emit(
+        "merge",
+        level=level,
+        group=group,
+        size=len(members),
+        members=list(members),
+        mean=[float(v) for v in values.mean(axis=0)],
+        dispersion=d,
+        consensus=consensus_score(d, sim.d0),
+        messages=messages,
+    )
+
+
+async def run_agents(
+    sim: Simulation, agent: Callable[[Simulation, int], Coroutine[Any, Any, None]]
+) -> None:
+    """Run one coroutine per agent in a task group; return when all are done."""
+    async with anyio.create_task_group() as group:
+        for index in range(sim.n):
+            group.start_soon(agent, sim, index)
+
+
+class PairRecorder:
+    """Emits one `merge` event per exchanging pair once both members have finished it.
+
+    Each member's state is taken when it finishes, so a member that races ahead to the next
+    step does not blur the record of this one.
+    """
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self._pending: dict[tuple[int, int], list[tuple[int, FloatArray]]] = {}
+
+    def done(self, level: int, group: int, agent: int) -> None:
+        key = (level, group)
+        entries = self._pending.setdefault(key, [])
+        entries.append((agent, self.sim.values[agent].copy()))
+        if len(entries) < 2:
+            return
+        del self._pending[key]
+        entries.sort(key=lambda entry: entry[0])
+        members = [agent for agent, _ in entries]
+        emit_merge(self.sim, level, group, members, 2, np.array([value for _, value in entries]))
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """One planned step of a fixed-step protocol: its name, phase and participant count."""
+
+    name: str
+    phase: str
+    groups: int
+    participants: int
+
+
+class StepBook:
+    """phase_start / phase_end events for a protocol with a fixed list of steps (levels 1..)."""
+
+    def __init__(self, sim: Simulation, steps: Sequence[StepInfo], **start_fields: Any) -> None:
+        self.sim = sim
+        self.steps = list(steps)
+        self._started = [False] * (len(steps) + 1)
+        self._finished = [0] * (len(steps) + 1)
+        sim.plan_samples(sum(step.participants for step in steps))
+        sim.emit(
+            "run_start",
+            **sim.start_fields(),
+            levels=[
+                {"level": level, "name": step.name, "phase": step.phase, "groups": step.groups}
+                for level, step in enumerate(steps, start=1)
+            ],
+            **start_fields,
+        )
+        sim.sample()
+
+    def start(self, level: int) -> None:
+        """Emit `phase_start` the first time any participant enters `level`."""
+        if self._started[level]:
+            return
+        self._started[level] = True
+        step = self.steps[level - 1]
+        self.sim.emit(
+            "phase_start", level=level, name=step.name, phase=step.phase, groups=step.groups, byes=[]
+        )
+
+    def finish(self, level: int) -> None:
+        """Count one participant done with `level`; the last one emits `phase_end`."""
+        self._finished[level] += 1
+        step = self.steps[level - 1]
+        if self._finished[level] < step.participants:
+            return
+        sim = self.sim
+        sim.sample()
+        score, d = sim.snapshot()
+        sim.emit(
+            "phase_end",
+            level=level,
+            name=step.name,
+            phase=step.phase,
+            groups=step.groups,
+            messages=sim.network.sent_by_level[level],
+            dropped=sim.network.dropped_by_level[level],
+            consensus=score,
+            dispersion=d,
+        )

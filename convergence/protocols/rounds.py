@@ -1,0 +1,142 @@
+"""Synchronous rounds for the iterative protocols (all-to-all, degroot, gossip, push-sum).
+
+Every participant calls `Rounds.advance(r)` when it has finished round r. The last one to
+arrive ends the round: the runtime's consensus is checked against the target, the round
+and time limits and the protocol's own stop test, then every participant is released into
+round r + 1 together (or told to stop). The barrier is the synchronous model's global round
+clock: it sends no messages and costs no virtual time beyond waiting for the slowest agent.
+
+Events: each phase is a block of `stride` rounds (`stride` = 1 unless `max_rounds` exceeds
+the scenario's timeline budget), with `level` = the block's last round, so event volume stays
+bounded for long runs. The run ends with a `stop` event: reason `target`, `max_rounds`,
+`max_time` or `stalled` (the protocol's fixed point, e.g. a disconnected graph).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+if TYPE_CHECKING:
+    from convergence.engine import Simulation
+
+__all__ = ["Rounds"]
+
+
+class Rounds:
+    """A round barrier with the stop rules of one run."""
+
+    def __init__(
+        self,
+        sim: Simulation,
+        participants: int,
+        *,
+        unit: str = "round",
+        stalled: Callable[[int], bool] | None = None,
+        phase_fields: Callable[[], dict[str, Any]] | None = None,
+        on_round_end: Callable[[int], None] | None = None,
+    ) -> None:
+        config = sim.scenario.protocol
+        self.sim = sim
+        self.participants = participants
+        self.unit = unit
+        self.max_rounds = config.max_rounds
+        self.max_time = config.max_time
+        self.stride = max(1, math.ceil(self.max_rounds / sim.scenario.record.timeline_points))
+        self.stalled = stalled
+        self.phase_fields = phase_fields
+        self.on_round_end = on_round_end
+        self.round = 0
+        self.reason: str | None = None
+        self._arrived = 0
+        self._released = anyio.Event()
+        self._sent_mark = 0
+        self._dropped_mark = 0
+        self._block_start = 1
+
+    def start(self, **fields: Any) -> None:
+        """Emit `run_start` (no fixed levels) and the first sample; stop at once if agreed."""
+        sim = self.sim
+        sim.plan_samples(2**62)  # samples are taken at round ends, not per merge
+        sim.emit("run_start", **sim.start_fields(), levels=[], max_rounds=self.max_rounds, **fields)
+        sim.sample()
+        score, _ = sim.snapshot()
+        if score >= sim.target:
+            self._stop("target")
+        else:
+            self._open_phase()
+
+    def first(self) -> int | None:
+        """The first round to run (1), or None when the run stopped before it began."""
+        return None if self.reason is not None else 1
+
+    async def advance(self, finished: int) -> int | None:
+        """Mark round `finished` done for one participant; return the next round, or None."""
+        if self.reason is not None:
+            return None
+        self._arrived += 1
+        if self._arrived == self.participants:
+            self._end_round()
+        else:
+            await self._released.wait()
+        return None if self.reason is not None else finished + 1
+
+    def _end_round(self) -> None:
+        sim = self.sim
+        self.round += 1
+        self._arrived = 0
+        if self.on_round_end is not None:
+            self.on_round_end(self.round)
+        score, _ = sim.snapshot()
+        reason = None
+        if score >= sim.target:
+            reason = "target"
+        elif self.stalled is not None and self.stalled(self.round):
+            reason = "stalled"
+        elif self.round >= self.max_rounds:
+            reason = "max_rounds"
+        elif self.max_time is not None and sim.now >= self.max_time:
+            reason = "max_time"
+        if reason is not None or self.round % self.stride == 0:
+            self._close_phase()
+        if reason is not None:
+            self._stop(reason)
+        elif self.round % self.stride == 0:
+            self._open_phase()
+        released, self._released = self._released, anyio.Event()
+        released.set()
+
+    def _open_phase(self) -> None:
+        self._block_start = self.round + 1
+        last = self.round + self.stride
+        self.sim.emit("phase_start", level=last, name=self._name(last), phase=self.unit, groups=1, byes=[])
+
+    def _close_phase(self) -> None:
+        sim = self.sim
+        sim.sample()
+        score, d = sim.snapshot()
+        sim.emit(
+            "phase_end",
+            level=self.round,
+            name=self._name(self.round),
+            phase=self.unit,
+            groups=1,
+            messages=sim.network.sent - self._sent_mark,
+            dropped=sim.network.dropped - self._dropped_mark,
+            consensus=score,
+            dispersion=d,
+            **(self.phase_fields() if self.phase_fields is not None else {}),
+        )
+        self._sent_mark, self._dropped_mark = sim.network.sent, sim.network.dropped
+
+    def _name(self, last: int) -> str:
+        first = self._block_start
+        return f"{self.unit}-{last}" if first >= last else f"{self.unit}-{first}..{last}"
+
+    def _stop(self, reason: str) -> None:
+        self.reason = reason
+        score, _ = self.sim.snapshot()
+        self.sim.emit("stop", reason=reason, rounds=self.round, consensus=score)
