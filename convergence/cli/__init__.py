@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-COMMANDS = ("run", "plan", "validate", "show", "schema")
+COMMANDS = ("run", "plan", "validate", "show", "schema", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:

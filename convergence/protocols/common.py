@@ -55,9 +55,7 @@ def emit_merge(
     )
 
 
-async def run_agents(
-    sim: Simulation, agent: Callable[[Simulation, int], Coroutine[Any, Any, None]]
-) -> None:
+async def run_agents(sim: Simulation, agent: Callable[[Simulation, int], Coroutine[Any, Any, None]]) -> None:
     """Run one coroutine per agent in a task group; return when all are done."""
     async with anyio.create_task_group() as group:
         for index in range(sim.n):
