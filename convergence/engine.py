@@ -50,8 +50,6 @@ class RunResult:
     final_values: FloatArray
     truth: FloatArray | None
     timeline: list[Event] = field(default_factory=list)
-    initial_values: FloatArray | None = None
-    """The agents' initial states (one row per agent), before any merge."""
 
 
 class Simulation:
@@ -87,7 +85,6 @@ class Simulation:
         initial = [self.behaviour.initial_state(row, agent=i) for i, row in enumerate(self.task.signals)]
         self.values: FloatArray = np.array([s.value for s in initial], dtype=np.float64)
         self.weights: FloatArray = np.array([s.weight for s in initial], dtype=np.float64)
-        self.initial_state_values: FloatArray = self.values.copy()
         self.honest_live = np.ones(self.n, dtype=bool)
         self.events: list[Event] = []
         self.timeline: list[Event] = []
@@ -261,5 +258,4 @@ def simulate(
         final_values=sim.values,
         truth=sim.task.truth,
         timeline=sim.timeline,
-        initial_values=sim.initial_state_values,
     )

@@ -296,7 +296,8 @@ def test_literal_value_suggests_the_nearest(tmp_path: Path) -> None:
     path = write(tmp_path, "protocol: {name: symetric}\n")
     only(
         problems(path),
-        rf"{at(path)}:1:18: protocol\.name: must be 'symmetric', got 'symetric' \(did you mean .*",
+        rf"{at(path)}:1:18: protocol\.name: must be 'symmetric', 'all-to-all', .* or 'push-sum', "
+        r"got 'symetric' \(did you mean 'symmetric'\?\)",
     )
 
 

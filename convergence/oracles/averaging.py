@@ -58,7 +58,6 @@ def degroot_metropolis_mean() -> OracleResult:
         "degroot", "topology", network={"topology": "florentine-families"}, protocol=_TIGHT
     )
     result = simulate(scenario)
-    assert result.initial_values is not None
     mean = result.initial_values.mean(axis=0)
     error = float(np.max(np.abs(result.final_values - mean)))
     return OracleResult(
@@ -105,7 +104,7 @@ def gossip_sum_invariant() -> OracleResult:
 
     def record(sim: Simulation, _tick: int) -> None:
         # The exact difference of the two sums, compensated: no rounding hides a drift.
-        before = (-sim.initial_state_values[:, 0]).tolist()
+        before = (-sim.initial_values[:, 0]).tolist()
         drifts.append(abs(math.fsum(sim.values[:, 0].tolist() + before)))
 
     simulate(scenario, protocol=GossipProtocol(scenario, on_exchange=record))
@@ -130,7 +129,6 @@ def gossip_variance_ratios(n: int, ticks: int, seeds: range) -> np.ndarray:
 
         runner = GossipProtocol(scenario, on_exchange=record)
         result = simulate(scenario, seed=seed, protocol=runner)
-        assert result.initial_values is not None
         trace[0] = sum_of_squares(result.initial_values)
         trace /= trace[0]
     return rows[:, : ticks + 1]

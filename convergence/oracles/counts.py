@@ -30,7 +30,6 @@ EXPECTED_22: dict[str, tuple[int, int]] = {
 def measure(protocol: str, n: int = 22, seed: int = 0) -> tuple[int, int, float, RunResult]:
     """(steps, messages, max |x_i - initial mean|, result) of one fault-free run."""
     result = simulate(make_scenario(protocol, n), seed=seed)
-    assert result.initial_values is not None
     error = float(np.max(np.abs(result.final_values - result.initial_values.mean(axis=0))))
     return len(result.summary["phases"]), int(result.summary["messages_sent"]), error, result
 

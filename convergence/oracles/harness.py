@@ -42,7 +42,7 @@ class PresetValues:
 
     async def run(self, sim: Simulation) -> None:
         sim.values = self.values.copy()
-        sim.initial_state_values = self.values.copy()
+        sim.initial_values = self.values.copy()
         sim.d0 = dispersion(sim.values)
         await self.inner.run(sim)
 

@@ -28,7 +28,6 @@ def test_gossip_exchange_is_boyds_pairwise_average() -> None:
         before[0] = sim.values[:, 0].copy()
 
     result = simulate(scenario, protocol=GossipProtocol(scenario, on_exchange=record))
-    assert result.initial_values is not None
     seen[0] = (result.initial_values[:, 0].copy(), seen[0][1])
     for old, new in seen:
         changed = np.flatnonzero(old != new)
@@ -50,7 +49,6 @@ def test_complete_graph_variance_follows_the_boyd_rate() -> None:
 def test_gossip_with_drops_agrees_but_not_on_the_mean() -> None:
     scenario = make_scenario("gossip", 10, network={"drop": 0.2}, protocol={"max_rounds": 400})
     result = simulate(scenario, seed=1)
-    assert result.initial_values is not None
     assert result.summary["stop_reason"] == "target"
     assert result.summary["messages_dropped"] > 0
     assert abs(math.fsum(result.final_values[:, 0]) - math.fsum(result.initial_values[:, 0])) > 1e-9
@@ -64,7 +62,6 @@ def test_push_sum_without_drops_conserves_mass_and_reaches_the_mean() -> None:
         protocol={"target": 1 - 1e-10, "max_rounds": 1500},
     )
     result = simulate(scenario, seed=2)
-    assert result.initial_values is not None
     mass = next(e for e in result.events if e["event"] == "mass")
     assert abs(mass["weight_lost"]) <= 1e-12
     assert np.max(np.abs(result.final_values - result.initial_values.mean(axis=0))) <= 1e-8
