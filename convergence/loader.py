@@ -56,6 +56,18 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Iterable[st
     return resolve_initial(_validate(apply_document_overrides(doc, overrides), file, base), base)
 
 
+def resolve_initial(scenario: Scenario, base: Path) -> Scenario:
+    """Make `task.initial` absolute (relative to `base`) and check the CSV it names."""
+    task = scenario.task
+    if task.initial is None:
+        return scenario
+    path = Path(task.initial)
+    if not path.is_absolute():
+        path = (base / path).resolve()
+    read_initial_csv(path, rows=scenario.agents.count, columns=task.dimensions, kind=task.kind)
+    return scenario.model_copy(update={"task": task.model_copy(update={"initial": str(path)})})
+
+
 def validate_scenario(
     data: Mapping[str, Any], *, file: str = "<dict>", base_dir: Path | None = None
 ) -> Scenario:
