@@ -108,6 +108,7 @@ class Network:
         self._firing = False
         self._timeout_token = [0] * n
         self._timed_out = [False] * n
+        self._disarmed = 0
         self.sent = 0
         self.dropped = 0
         self.delivered = 0
@@ -203,8 +204,19 @@ class Network:
         self._push(deadline, None, agent, self._seq)
 
     def disarm_timeout(self, agent: int) -> None:
-        self._timeout_token[agent] = 0
+        if self._timeout_token[agent]:
+            self._timeout_token[agent] = 0
+            self._disarmed += 1
+            if self._disarmed > 1024 and 2 * self._disarmed > len(self._queue):
+                self._compact()
         self._timed_out[agent] = False
+
+    def _compact(self) -> None:
+        """Drop disarmed timeouts from the queue (they would only be skipped later)."""
+        tokens = self._timeout_token
+        self._queue = [e for e in self._queue if e[2] is not None or tokens[e[3]] == e[4]]
+        heapq.heapify(self._queue)
+        self._disarmed = 0
 
     def timed_out(self, agent: int) -> bool:
         return self._timed_out[agent]
