@@ -16,11 +16,21 @@ __all__ = [
     "WeightedMean",
     "WeightedVote",
     "make_behaviour",
+    "register_behaviour",
 ]
 
 BEHAVIOURS: dict[str, type[Behaviour]] = {
     cls.name: cls for cls in (WeightedMean, InverseVariance, WeightedVote, BoundedConfidence)
 }
+
+
+def register_behaviour(cls: type[Behaviour]) -> type[Behaviour]:
+    """Add a behaviour class under its `name` (for plugins); usable as a decorator."""
+    existing = BEHAVIOURS.get(cls.name)
+    if existing is not None and existing is not cls:
+        raise ConvergenceError(f"agent behaviour {cls.name!r} is already registered by {existing!r}")
+    BEHAVIOURS[cls.name] = cls
+    return cls
 
 
 def make_behaviour(name: str, context: BehaviourContext | None = None) -> Behaviour:

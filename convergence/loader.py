@@ -30,6 +30,7 @@ __all__ = [
     "scenario_json_schema",
     "scenario_yaml",
     "validate_scenario",
+    "with_changes",
 ]
 
 MAX_EXTENDS = 16
@@ -99,6 +100,28 @@ def scenario_json_schema() -> dict[str, Any]:
     }
     schema["properties"] = {"extends": extends, **schema["properties"]}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def with_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+    """A copy of `scenario` with dotted fields changed, validated like a scenario file."""
+    data = scenario.model_dump()
+    for dotted, value in changes.items():
+        path = dotted.split(".")
+        node = data
+        for depth, part in enumerate(path):
+            if not part:
+                message = f"a field path must look like a.b.c, got {dotted!r}"
+                raise ScenarioError([Problem(message, file="with_()")])
+            if depth == len(path) - 1:
+                node[part] = _deep_copy(value)
+                break
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                where = ".".join(path[: depth + 1])
+                message = f"cannot set {dotted}: {where} is not a mapping"
+                raise ScenarioError([Problem(message, field=where, file="with_()")])
+            node = child
+    return validate_scenario(data, file="with_()")
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

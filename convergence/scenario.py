@@ -475,6 +475,18 @@ class Scenario(_Model):
                 raise ValueError(f"{name} lists {len(values)} values but agents.count is {n}")
         return self
 
+    def with_(self, **changes: Any) -> Scenario:
+        """A copy with fields changed by dotted path, validated like a file.
+
+        Example: `scenario.with_(seed=3, **{"agents.count": 44, "network.drop": 0.1})`.
+
+        Raises:
+            ScenarioError: naming each invalid field.
+        """
+        from convergence.loader import with_changes
+
+        return with_changes(self, changes)
+
     def to_yaml_dict(self) -> dict[str, Any]:
         """The resolved scenario as plain data, durations with units."""
         return self.model_dump(mode="json")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-COMMANDS = ("run", "plan", "validate", "show", "schema", "check")
+COMMANDS = ("run", "plan", "validate", "show", "schema", "check", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,125 @@
+"""`convergence sweep FILE --grid PATH=V1,V2 --replicates R`: many runs, saved as they finish."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "sweep", help="run a scenario over a grid of values x replicate seeds, in parallel"
+    )
+    parser.add_argument("file", type=Path, help="scenario YAML file")
+    parser.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2",
+        help="a grid axis, e.g. --grid agents.count=22,44,88 (repeatable: the grid is their product)",
+    )
+    parser.add_argument("--replicates", type=int, default=1, metavar="R", help="seeds per grid point")
+    parser.add_argument("--seed", type=int, help="root seed of the replicates (default: the scenario's)")
+    parser.add_argument("--workers", type=int, metavar="W", help="local worker processes (default: CPUs)")
+    parser.add_argument(
+        "--dask", metavar="ADDRESS", help="run on a Dask scheduler (tcp://host:8786, or 'local')"
+    )
+    parser.add_argument("--out", type=Path, help="sweep directory (default sweeps/<name>/)")
+    parser.add_argument("--resume", action="store_true", help="skip the runs already saved in --out")
+    parser.add_argument("--plot", type=Path, metavar="PNG", help="save a plot of consensus vs the first axis")
+    parser.add_argument(
+        "--plugin",
+        dest="plugins",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import a module or .py file that registers extra behaviours (repeatable)",
+    )
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help="override a field"
+    )
+    parser.set_defaults(handler=run)
+
+
+def parse_grid(items: list[str]) -> dict[str, list[Any]]:
+    """`agents.count=22,44` -> {"agents.count": [22, 44]}, values typed like YAML."""
+    from convergence.errors import ConvergenceError
+    from convergence.loader import parse_override
+
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            raise ConvergenceError(f"--grid must look like path=v1,v2, got {item!r}")
+        grid[key.strip()] = [parse_override(f"{key}={value}")[1] for value in values.split(",")]
+    return grid
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from convergence.errors import ConvergenceError
+    from convergence.loader import load_scenario
+    from convergence.recorder import allocate_run_dir
+    from convergence.sweep import SweepProgress, sweep
+
+    scenario = load_scenario(args.file, args.overrides)
+    grid = parse_grid(args.grid)
+    if args.resume and args.out is None:
+        raise ConvergenceError("--resume needs --out DIR (the sweep to finish)")
+    out = args.out or allocate_run_dir(Path("sweeps"), f"{scenario.name}-sweep")
+    executor = None if args.dask is None else ("dask" if args.dask == "local" else args.dask)
+    console = Console(stderr=True)
+    bar = Progress(
+        TextColumn("[bold]sweep[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[red]{task.fields[failed]} failed[/red]"),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+    task = bar.add_task("sweep", total=None, failed=0)
+
+    def show(counts: SweepProgress) -> None:
+        if bar.tasks[task].total is None:
+            bar.update(task, total=counts.total, completed=counts.done)
+            bar.reset(task, total=counts.total, completed=counts.done, failed=counts.failed)
+        bar.update(task, completed=counts.done, failed=counts.failed)
+
+    try:
+        with bar:
+            result = sweep(
+                scenario,
+                grid,
+                replicates=args.replicates,
+                seed=args.seed,
+                workers=args.workers,
+                executor=executor,
+                out=out,
+                resume=args.resume,
+                plugins=args.plugins,
+                progress=show,
+            )
+    except KeyboardInterrupt:
+        done = bar.tasks[task].completed
+        console.print(
+            f"interrupted: {done:.0f} runs saved in {out}; finish with the same command plus "
+            f"--out {out} --resume"
+        )
+        return 130
+    Console().print(result)
+    if result.skipped:
+        console.print(f"resumed: {result.skipped} runs were already saved and not run again")
+    if args.plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        result.plot().figure.savefig(args.plot, dpi=120, bbox_inches="tight")
+        console.print(f"plot saved to {args.plot}")
+    console.print(f"rows in [bold]{out / 'results.jsonl'}[/bold]")
+    return 1 if result.failed else 0
