@@ -145,7 +145,7 @@ def _dask_client(spec: Any, workers: int) -> Iterator[Any]:
             pass  # no client yet: start a local cluster of process workers
         with (
             distributed.LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster,
             distributed.Client(cluster) as client,  # type: ignore[no-untyped-call]
         ):

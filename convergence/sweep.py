@@ -10,6 +10,7 @@ sweep is running, interrupted or complete; `resume=True` skips the runs already 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from convergence.batch import Job, Metric, Outcome, check_picklable, run_jobs
-from convergence.errors import ConvergenceError
+from convergence.errors import ConvergenceError, ScenarioError
 from convergence.executors import ExecutorSpec, open_executor
 from convergence.loader import load_scenario
 from convergence.recorder import json_safe, write_scenario
@@ -58,8 +59,16 @@ def _points(scenario: Scenario, grid: Mapping[str, Sequence[Any]]) -> list[tuple
             raise ConvergenceError(f"grid[{key!r}] must be a non-empty list of values, got {values!r}")
     keys = list(grid)
     points = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*grid.values())]
-    # Validate every point before any work starts.
-    return [(point, scenario.with_(**point)) for point in points]
+    return [(point, _validated(scenario, point)) for point in points]
+
+
+def _validated(scenario: Scenario, point: dict[str, Any]) -> Scenario:
+    """The scenario at one grid point; every point is checked before any work starts."""
+    try:
+        return scenario.with_(**point)
+    except ScenarioError as exc:
+        where = "grid point " + ", ".join(f"{key}={value!r}" for key, value in point.items())
+        raise ScenarioError([dataclasses.replace(p, file=where) for p in exc.problems]) from None
 
 
 def sweep(

@@ -84,15 +84,18 @@ def run(args: argparse.Namespace) -> int:
         console=console,
     )
     task = bar.add_task("sweep", total=None, failed=0)
+    started: list[bool] = []
 
     def show(counts: SweepProgress) -> None:
+        # The first call comes once the grid is validated: only then is there a bar.
         if bar.tasks[task].total is None:
-            bar.update(task, total=counts.total, completed=counts.done)
+            started.append(True)
+            bar.start()
             bar.reset(task, total=counts.total, completed=counts.done, failed=counts.failed)
         bar.update(task, completed=counts.done, failed=counts.failed)
 
     try:
-        with bar:
+        try:
             result = sweep(
                 scenario,
                 grid,
@@ -105,21 +108,25 @@ def run(args: argparse.Namespace) -> int:
                 plugins=args.plugins,
                 progress=show,
             )
+        finally:
+            if started:
+                bar.stop()
     except KeyboardInterrupt:
         done = bar.tasks[task].completed
         console.print(
             f"interrupted: {done:.0f} runs saved in {out}; finish with the same command plus "
-            f"--out {out} --resume"
+            f"--out {out} --resume",
+            soft_wrap=True,
         )
         return 130
     Console().print(result)
     if result.skipped:
-        console.print(f"resumed: {result.skipped} runs were already saved and not run again")
+        console.print(f"resumed: {result.skipped} runs were already saved and not run again", soft_wrap=True)
     if args.plot is not None:
         import matplotlib
 
         matplotlib.use("Agg")
         result.plot().figure.savefig(args.plot, dpi=120, bbox_inches="tight")
-        console.print(f"plot saved to {args.plot}")
-    console.print(f"rows in [bold]{out / 'results.jsonl'}[/bold]")
+        console.print(f"plot saved to {args.plot}", soft_wrap=True)
+    console.print(f"rows in [bold]{out / 'results.jsonl'}[/bold]", soft_wrap=True)
     return 1 if result.failed else 0
