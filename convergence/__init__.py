@@ -21,7 +21,7 @@ if _typing.TYPE_CHECKING:
     from convergence.loader import load_scenario
     from convergence.results import Result, SweepResult
     from convergence.scenario import Scenario
-    from convergence.sweep import SweepProgress, sweep
+    from convergence.sweeper import SweepProgress, sweep
 
 __all__ = [
     "ConvergenceError",
@@ -41,12 +41,12 @@ _HOME = {
     "Result": "convergence.results",
     "Scenario": "convergence.scenario",
     "ScenarioError": "convergence.errors",
-    "SweepProgress": "convergence.sweep",
+    "SweepProgress": "convergence.sweeper",
     "SweepResult": "convergence.results",
     "load_scenario": "convergence.loader",
     "run": "convergence.api",
     "run_sync": "convergence.api",
-    "sweep": "convergence.sweep",
+    "sweep": "convergence.sweeper",
 }
 
 

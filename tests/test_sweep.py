@@ -74,7 +74,8 @@ def test_c21_unpicklable_metric_fails_before_any_worker_starts(tmp_path: Path) -
     with ProcessPoolExecutor(max_workers=2) as pool:
         with pytest.raises(
             ConvergenceError,
-            match=r"^metric 'spread' \(test_sweep\.test_c21_[a-z_]+\.<locals>\.<lambda>\) cannot be pickled",
+            match=r"^metric 'spread' \((tests\.)?test_sweep\.test_c21_\w+\.<locals>\.<lambda>\) "
+            r"cannot be pickled",
         ):
             convergence.sweep(
                 CANONICAL,

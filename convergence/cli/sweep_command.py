@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from convergence.errors import ConvergenceError
     from convergence.loader import load_scenario
     from convergence.recorder import allocate_run_dir
-    from convergence.sweep import SweepProgress, sweep
+    from convergence.sweeper import SweepProgress, sweep
 
     scenario = load_scenario(args.file, args.overrides)
     grid = parse_grid(args.grid)
