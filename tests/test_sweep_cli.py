@@ -112,9 +112,7 @@ def test_cli_sweep_rejects_a_bad_grid_value_naming_the_field(tmp_path: Path) -> 
         text=True,
     )
     assert done.returncode == 2
-    assert done.stderr == (
-        "error: grid point agents.count=0: agents.count: Input should be greater than or equal to 1\n"
-    )
+    assert done.stderr == ("error: grid point agents.count=0: agents.count: must be >= 1, got 0\n")
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "s" / "results.jsonl").exists()
 
