@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from agents import register_behaviour
 from agents.weighted_mean import WeightedMean
-from convergence.agent import State
+from convergence.agent import BehaviourContext, State
 
 
 class ExitOnMerge(WeightedMean):
@@ -28,7 +28,8 @@ class ExitOnMerge(WeightedMean):
 class CountedMean(WeightedMean):
     name: ClassVar[str] = "counted-mean"
 
-    def __init__(self) -> None:
+    def __init__(self, context: BehaviourContext | None = None) -> None:
+        super().__init__(context)
         log = os.environ.get("CONVERGENCE_TEST_RUN_LOG")
         if log:
             fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
