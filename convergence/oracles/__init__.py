@@ -16,7 +16,7 @@ from convergence.errors import ConvergenceError
 
 __all__ = ["MODULES", "ORACLES", "Oracle", "OracleResult", "oracle", "run_oracles"]
 
-MODULES = ("convergence.oracles.counts", "convergence.oracles.averaging")
+MODULES = ("convergence.oracles.counts", "convergence.oracles.averaging", "convergence.oracles.tasks")
 """Modules whose oracles `convergence check` runs, in this order."""
 
 
