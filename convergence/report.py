@@ -58,6 +58,10 @@ def summary_table(summary: dict[str, Any]) -> Group:
     if summary.get("error") is not None:
         ratio = summary.get("error_ratio")
         totals.append(f"   error {_num(summary['error'])} (x{_num(ratio, 3)} of the initial crowd)")
+    if summary.get("accuracy") is not None:
+        totals.append(f"   {summary['accuracy']:.0%} on the correct option (decision {summary['decision']})")
+    if summary.get("clusters") is not None:
+        totals.append(f"   {summary['clusters']} opinion cluster(s)")
     totals.append(f"   virtual {_num(summary['t_end_s'], 6)}s")
     if "wall_time_s" in summary:
         totals.append(f"   wall {summary['wall_time_s'] * 1e3:.1f}ms")

@@ -21,7 +21,7 @@ from convergence.metrics import IntArray, accuracy, consensus_score, plurality, 
 from convergence.scenario import ChoiceTask, EstimateTask, OpinionTask, Task
 
 __all__ = [
-    "CLUSTER_TOLERANCE",
+    "CLUSTER_GAP",
     "ChoiceInstance",
     "EstimateInstance",
     "OpinionInstance",
@@ -30,8 +30,8 @@ __all__ = [
     "draw_task",
 ]
 
-CLUSTER_TOLERANCE = 1e-9
-"""Opinions closer than this (max norm) count as one cluster in the opinion outcome."""
+CLUSTER_GAP = 0.01
+"""Opinion clusters are split where sorted opinions jump by more than this (1% of the scale)."""
 
 
 @dataclass(frozen=True)
@@ -108,11 +108,17 @@ class OpinionInstance(TaskInstance):
 
 
 def count_clusters(states: FloatArray) -> int:
-    """Number of groups of rows that agree to CLUSTER_TOLERANCE (single linkage, sorted)."""
+    """Number of opinion clusters: rows sorted lexicographically, split at gaps > CLUSTER_GAP.
+
+    A gap is the largest coordinate difference between neighbours in that order (in one
+    dimension, exactly single linkage). Converged Hegselmann-Krause clusters lie more than
+    epsilon apart, so any epsilon >= 0.01 counts them right; asymptotic protocols (gossip)
+    count as one cluster once they agree to within 0.01.
+    """
     if len(states) == 0:
         return 0
     ordered = states[np.lexsort(states.T[::-1])]
-    gaps = np.abs(np.diff(ordered, axis=0)).max(axis=1) > CLUSTER_TOLERANCE
+    gaps = np.abs(np.diff(ordered, axis=0)).max(axis=1) > CLUSTER_GAP
     return int(np.count_nonzero(gaps)) + 1
 
 

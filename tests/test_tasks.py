@@ -72,7 +72,9 @@ def test_choice_consensus_and_accuracy_count_top_options() -> None:
 
 def test_count_clusters() -> None:
     assert count_clusters(np.array([[0.2], [0.2], [0.8]])) == 2
-    assert count_clusters(np.array([[0.1, 0.2], [0.1, 0.2 + 1e-12], [0.5, 0.5]])) == 2
+    assert count_clusters(np.array([[0.1, 0.2], [0.1, 0.205], [0.5, 0.5]])) == 2
+    assert count_clusters(np.array([[0.0], [0.009], [0.018], [0.5]])) == 2
+    assert count_clusters(np.array([[0.0], [0.011]])) == 2
     assert count_clusters(np.zeros((0, 1))) == 0
 
 
