@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from agents.bounded_confidence import BoundedConfidence
 from agents.inverse_variance import InverseVariance
+from agents.median import Median
+from agents.trimmed_mean import TrimmedMean
 from agents.weighted_mean import WeightedMean
 from agents.weighted_vote import WeightedVote
 from convergence.agent import Behaviour, BehaviourContext
@@ -13,6 +15,8 @@ __all__ = [
     "BEHAVIOURS",
     "BoundedConfidence",
     "InverseVariance",
+    "Median",
+    "TrimmedMean",
     "WeightedMean",
     "WeightedVote",
     "make_behaviour",
@@ -20,7 +24,8 @@ __all__ = [
 ]
 
 BEHAVIOURS: dict[str, type[Behaviour]] = {
-    cls.name: cls for cls in (WeightedMean, InverseVariance, WeightedVote, BoundedConfidence)
+    cls.name: cls
+    for cls in (WeightedMean, InverseVariance, WeightedVote, BoundedConfidence, Median, TrimmedMean)
 }
 
 

@@ -33,13 +33,16 @@ class BehaviourContext:
     """What a behaviour may know about its run; given to its constructor.
 
     `task` is the task's kind; `noise_sigma[i]` is agent i's known signal noise (standard
-    deviation) in estimate tasks, else None; `epsilon` is the scenario's `agents.epsilon`.
+    deviation) in estimate tasks, else None; `epsilon` is the scenario's `agents.epsilon`;
+    `trim` is how many values a robust merge drops from each end (`agents.trim`, by default
+    the number of Byzantine agents the scenario's faults name).
     """
 
     n_agents: int = 1
     task: str = "estimate"
     epsilon: float | None = None
     noise_sigma: FloatArray | None = None
+    trim: int = 0
 
 
 @runtime_checkable

@@ -46,7 +46,10 @@ class _VirtualSelector(selectors.DefaultSelector):
         assert loop is not None  # set by VirtualEventLoop.__init__
         if timeout is None:
             # Nothing is ready and no timer is pending: every task waits on something
-            # that can never happen.
+            # that can never happen. A stall handler may end the waits (and say who was
+            # waiting); otherwise the loop cannot go on.
+            if loop.on_stall is not None and loop.on_stall():
+                return []
             raise StalledError(loop.time())
         loop.advance_to_next_timer()
         return []
@@ -62,6 +65,8 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         self._virtual_time = 0.0
         # Timers closer than this fire together; 1 ns keeps float rounding harmless.
         self._clock_resolution = 1e-9
+        self.on_stall: Callable[[], bool] | None = None
+        """Called when every task waits forever; returns True if it unblocked something."""
 
     def time(self) -> float:
         return self._virtual_time

@@ -13,23 +13,29 @@ import contextlib
 import gc
 import math
 import time as wall_clock
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import numpy as np
 from anyio import WouldBlock
 
 from agents import make_behaviour
 from convergence.agent import BehaviourContext, FloatArray, State
 from convergence.clock import VirtualEventLoop, run_virtual
-from convergence.messages import Message
+from convergence.faults import FaultRuntime, Triggers, corrupt_payload
+from convergence.messages import Message, MessageKind
 from convergence.metrics import dispersion
 from convergence.network import Network
 from convergence.scenario import Scenario
+from convergence.scenario_faults import Partition
 from convergence.summary import summarize
 from convergence.task import TaskInstance, draw_task
 from convergence.topology import Graph, build_graph
+from convergence.watchdog import Wait, Watchdog
 
 if TYPE_CHECKING:
     from convergence.protocols import ProtocolRunner
@@ -54,6 +60,20 @@ class RunResult:
     timeline: list[Event] = field(default_factory=list)
 
 
+class _AgentDownError(Exception):
+    """Unwinds an agent whose behaviour failed; the failure is already recorded."""
+
+
+def _valid_state(payload: object) -> bool:
+    """A state whose value is finite and whose weight is finite and positive."""
+    return (
+        isinstance(payload, State)
+        and bool(np.isfinite(payload.value).all())
+        and math.isfinite(payload.weight)
+        and payload.weight > 0
+    )
+
+
 class Simulation:
     """The runtime of one run. Create it inside a `VirtualEventLoop`."""
 
@@ -66,21 +86,26 @@ class Simulation:
         self.seed = seed
         self.n = scenario.agents.count
         self.subscribers = list(subscribers)
-        streams = np.random.SeedSequence(seed).spawn(5)
-        task_seq, network_seq, self.agent_seed_sequence, topology_seq, protocol_seq = streams
+        streams = np.random.SeedSequence(seed).spawn(6)
+        task_seq, network_seq, self.agent_seed_sequence, topology_seq, protocol_seq, fault_seq = streams
         self._topology_rng = np.random.default_rng(topology_seq)
         self._graph: Graph | None = None
         self.rng = np.random.default_rng(protocol_seq)
         """The protocol's own random stream (gossip pairs, push-sum targets)."""
         self.task: TaskInstance = draw_task(scenario.task, self.n, np.random.default_rng(task_seq))
+        self.faults = FaultRuntime(scenario, np.random.default_rng(fault_seq), self.task.truth)
+        trim = scenario.agents.trim
         context = BehaviourContext(
             n_agents=self.n,
             task=scenario.task.kind,
             epsilon=scenario.agents.epsilon,
             noise_sigma=self.task.noise_sigma,
+            trim=len(self.faults.byzantine) if trim is None else trim,
         )
         self.behaviour = make_behaviour(scenario.agents.behaviour, context)
         self.network = Network(self.n, scenario.network, np.random.default_rng(network_seq))
+        self.network.handlers[MessageKind.NOTICE] = self._on_notice
+        self.network.on_delivery = self._on_delivery
         self.phase_timeout = scenario.protocol.phase_timeout
         self.target = scenario.protocol.target
         self.initial_values = self.task.signals
@@ -88,13 +113,29 @@ class Simulation:
         self.values: FloatArray = np.array([s.value for s in initial], dtype=np.float64)
         self.weights: FloatArray = np.array([s.weight for s in initial], dtype=np.float64)
         self.honest_live = np.ones(self.n, dtype=bool)
+        self.honest_live[self.faults.byzantine_ids] = False
+        self.crashed = np.zeros(self.n, dtype=bool)
+        self.excluded: list[set[int]] = [set() for _ in range(self.n)]
+        """Per agent: senders it has been told to quarantine (their states are not merged)."""
         self.events: list[Event] = []
         self.timeline: list[Event] = []
-        self.d0 = dispersion(self.values)
+        self.d0 = dispersion(self.values[self.honest_live])
         self._stash: dict[tuple[int, int], list[Message]] = {}
+        self._scopes: dict[int, anyio.CancelScope] = {}
+        self._waits: dict[int, tuple[int, int, list[Message], float]] = {}
+        self.run_scope: anyio.CancelScope | None = None
+        self.stalled: str | None = None
+        self.planned: Counter[int] = Counter()
+        self.used: Counter[int] = Counter()
         self.late_messages = 0
+        self.invalid_messages = 0
+        self.quarantined_messages = 0
+        self.duplicates_discarded = 0
         self._merges = 0
         self._sample_stride = 1
+        self.triggers = Triggers(loop)
+        self._arm_faults()
+        self.watchdog = Watchdog(loop, self._watchdog_interval(), self._stall)
 
     @property
     def graph(self) -> Graph:
@@ -115,6 +156,8 @@ class Simulation:
         self.events.append(record)
         for subscriber in self.subscribers:
             subscriber(record)
+        if event == "phase_start":
+            self.triggers.phase_started(str(fields.get("phase")), str(fields.get("name")))
 
     def live_values(self) -> FloatArray:
         return self.values[self.honest_live]
@@ -140,6 +183,7 @@ class Simulation:
         """Store an agent's merged state; sample the timeline on schedule."""
         self.values[agent] = state.value
         self.weights[agent] = state.weight
+        self.watchdog.progress()
         self._merges += 1
         if self._merges % self._sample_stride == 0:
             self.sample()
@@ -147,23 +191,114 @@ class Simulation:
     def state_of(self, agent: int) -> State:
         return State(self.values[agent].copy(), float(self.weights[agent]))
 
+    # -- agents and faults ---------------------------------------------------------------
+
+    async def run_agents(
+        self, main: Callable[[int], Awaitable[None]], agents: Iterable[int] | None = None
+    ) -> None:
+        """Run `main(agent)` for every agent in one task group, each under fault control.
+
+        An agent that crashes is cancelled; one whose code raises is recorded as crashed
+        with the exception, and the others go on. Protocols start their agents here.
+        """
+        async with anyio.create_task_group() as group:
+            for agent in range(self.n) if agents is None else agents:
+                group.start_soon(self._guard, agent, main)
+
+    async def _guard(self, agent: int, main: Callable[[int], Awaitable[None]]) -> None:
+        if self.crashed[agent]:
+            return
+        with anyio.CancelScope() as scope:
+            self._scopes[agent] = scope
+            try:
+                await main(agent)
+            except _AgentDownError:
+                pass
+            except Exception as exc:
+                self.crash(agent, "exception", exc)
+        self._scopes.pop(agent, None)
+
+    def crash(self, agent: int, reason: str = "fault", error: BaseException | None = None) -> None:
+        """Stop `agent` now: it sends and receives nothing more and leaves the metrics."""
+        if self.crashed[agent]:
+            return
+        self.crashed[agent] = True
+        self.honest_live[agent] = False
+        self.network.down[agent] = True
+        fields: dict[str, Any] = {"agent": agent, "reason": reason}
+        if error is not None:
+            fields["error"] = {"type": type(error).__name__, "message": str(error)}
+        self.emit("agent_crashed", **fields)
+        scope = self._scopes.get(agent)
+        if scope is not None:
+            scope.cancel()
+
+    def _arm_faults(self) -> None:
+        triggers = self.triggers
+        for fault in self.faults.assignments:
+            triggers.at(fault.at, partial(self._start_fault, fault.agent, fault.kind))
+        for partition in self.scenario.network.partitions:
+            triggers.at(partition.at, partial(self._partition, partition, True))
+            if partition.until is not None:
+                triggers.at(partition.until, partial(self._partition, partition, False))
+
+    def _start_fault(self, agent: int, kind: str) -> None:
+        if kind == "crash":
+            self.crash(agent)
+        elif kind == "straggler":
+            self.network.extra_delay[agent] = self.faults.stragglers[agent].delay
+        else:
+            self.faults.lying[agent] = True
+
+    def _partition(self, partition: Partition, on: bool) -> None:
+        groups = np.full(self.n, len(partition.groups), dtype=np.int64)
+        for index, members in enumerate(partition.groups):
+            groups[members] = index
+        self.network.partition = groups if on else None
+        self.emit("partition", active=on, groups=partition.groups)
+
+    def quarantine(self, observer: int, suspects: Sequence[int], level: int) -> None:
+        """Tell every agent (over the network) to stop merging the suspects' states."""
+        for agent in range(self.n):
+            self.send(observer, agent, MessageKind.NOTICE, level, tuple(suspects))
+
+    def _on_notice(self, message: Message) -> None:
+        self.excluded[message.receiver].update(message.payload)
+
     # -- messaging -----------------------------------------------------------------------
 
     def send(self, sender: int, receiver: int, kind: str, level: int, payload: Any) -> None:
+        """Send through the network; a crashed sender sends nothing, a Byzantine one lies."""
+        if sender >= 0:
+            if self.crashed[sender]:
+                return
+            if self.faults.lying[sender]:
+                lie = self.faults.lie_for(sender)
+                if lie is not None:
+                    payload = corrupt_payload(payload, lie)
         self.network.send(Message(sender, receiver, kind, level, payload, self.now))
+
+    def plan_exchanges(self, level: int, count: int) -> None:
+        """Declare `count` planned directed exchanges at `level` (the denominator of SPS)."""
+        self.planned[level] += count
 
     async def collect(self, agent: int, level: int, expected: int, deadline: float) -> list[Message]:
         """Wait for `expected` messages of `level`, or until `deadline`; return what came.
 
         Messages for later levels are kept for then; messages for past levels are late and
-        counted.
+        counted; a duplicate of a message already here is discarded. A wait that ends short
+        is recorded as a `timeout` event (what was expected, what came).
         """
-        got = self._stash.pop((agent, level), [])
+        got: list[Message] = []
+        seen: set[int] = set()
+        for message in self._stash.pop((agent, level), []):
+            self._keep(message, got, seen)
         if len(got) >= expected:
             return got
         network = self.network
         inbox = network.inboxes[agent]
         armed = False
+        self._waits[agent] = (level, expected, got, deadline)
         try:
             while True:
                 try:
@@ -177,7 +312,7 @@ class Simulation:
                     await network.wait_for_mail(agent)
                     continue
                 if message.level == level:
-                    got.append(message)
+                    self._keep(message, got, seen)
                     if len(got) >= expected:
                         break
                 elif message.level > level:
@@ -187,24 +322,111 @@ class Simulation:
         finally:
             if armed:
                 network.disarm_timeout(agent)
+            del self._waits[agent]
+        if len(got) < expected:
+            self.emit("timeout", agent=agent, level=level, expected=expected, received=len(got))
         return got
+
+    def _keep(self, message: Message, got: list[Message], seen: set[int]) -> None:
+        if id(message) in seen:
+            self.duplicates_discarded += 1
+        else:
+            seen.add(id(message))
+            got.append(message)
+
+    def merge(self, agent: int, level: int, own: State, messages: Sequence[Message]) -> State:
+        """Merge the valid states that arrived into `own`, store and return the result.
+
+        Non-finite states are rejected and counted (`invalid_message` events), states from
+        quarantined senders are skipped; the rest count as used exchanges (SPS). A
+        behaviour that raises, or returns a non-finite state, crashes its agent.
+        """
+        excluded = self.excluded[agent]
+        states: list[State] = []
+        for message in messages:
+            if not _valid_state(message.payload):
+                self.invalid_messages += 1
+                self.emit("invalid_message", agent=agent, sender=message.sender, level=level)
+            elif message.sender in excluded:
+                self.quarantined_messages += 1
+            else:
+                states.append(message.payload)
+        self.used[level] += len(states)
+        if not states:
+            return own
+        try:
+            merged = self.behaviour.merge(own, states)
+            if not _valid_state(merged):
+                raise ValueError(f"behaviour {self.behaviour.name!r} returned a non-finite state")
+        except Exception as exc:
+            self.crash(agent, "exception", exc)
+            raise _AgentDownError from exc
+        self.set_state(agent, merged)
+        return merged
+
+    # -- the watchdog ------------------------------------------------------------------------
+
+    def _watchdog_interval(self) -> float:
+        configured = self.scenario.protocol.watchdog
+        return configured if configured is not None else max(10.0, 4 * self.phase_timeout)
+
+    def _on_delivery(self, message: Message) -> None:
+        self.watchdog.progress()
+
+    def waiting(self) -> list[Wait]:
+        """Who waits for what right now, by agent id."""
+        return [
+            Wait(agent, level, expected, len(got), deadline)
+            for agent, (level, expected, got, deadline) in sorted(self._waits.items())
+        ]
+
+    def _stall(self, reason: str) -> None:
+        waits = self.waiting()
+        self.stalled = reason
+        self.emit("stalled", reason=reason, waiting=[w.as_event() for w in waits])
+        if self.run_scope is not None:
+            self.run_scope.cancel()
 
     # -- the end -------------------------------------------------------------------------
 
     def finish(self) -> None:
-        """Emit the final sample and `run_end` with the totals."""
+        """Emit the final sample, the exchange counts and `run_end` with the totals."""
+        self.watchdog.stop()
+        if self.planned:
+            self.emit(
+                "exchanges",
+                levels=[
+                    {"level": level, "planned": self.planned[level], "used": self.used[level]}
+                    for level in sorted(self.planned)
+                ],
+            )
         self.sample()
         score, d = self.snapshot()
+        network = self.network
         fields: dict[str, Any] = {
             "consensus": score,
             "dispersion": d,
-            "messages_sent": self.network.sent,
-            "messages_dropped": self.network.dropped,
-            "messages_delivered": self.network.delivered,
+            "messages_sent": network.sent,
+            "messages_dropped": network.dropped,
+            "messages_delivered": network.delivered,
             "messages_late": self.late_messages,
+            "messages_invalid": self.invalid_messages,
+            "messages_quarantined": self.quarantined_messages,
+            "messages_duplicated": network.duplicated,
+            "messages_cut": network.cut,
+            "crashed": np.flatnonzero(self.crashed).tolist(),
+            "stalled": self.stalled,
+            "mass_loss": self.mass_loss(),
         }
         fields.update(self.task.outcome(self.live_values(), self.initial_values))
         self.emit("run_end", **fields)
+
+    def mass_loss(self) -> list[float]:
+        """Per coordinate: sum of initial minus sum of final values over all agents (exact)."""
+        return [
+            math.fsum(np.concatenate((self.initial_values[:, k], -self.values[:, k])).tolist())
+            for k in range(self.values.shape[1])
+        ]
 
     def start_fields(self) -> dict[str, Any]:
         """Fields of the `run_start` event common to every protocol."""
@@ -215,6 +437,7 @@ class Simulation:
             "protocol": self.scenario.protocol.name,
             "target": self.target,
             "d0": self.d0,
+            "faults": [fault.as_event() for fault in self.faults.assignments],
         }
         fields.update(self.task.start_fields())
         return fields
@@ -227,7 +450,9 @@ async def _simulate(
 
     sim = Simulation(scenario, seed, subscribers)
     runner = make_protocol(scenario) if protocol is None else protocol
-    await runner.run(sim)
+    with anyio.CancelScope() as scope:
+        sim.run_scope = scope
+        await runner.run(sim)
     sim.finish()
     sim.network.close()
     return sim

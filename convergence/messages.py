@@ -15,6 +15,8 @@ class MessageKind:
 
     INIT = "init"
     STATE = "state"
+    AUDIT = "audit"
+    NOTICE = "notice"
 
 
 class Message(NamedTuple):

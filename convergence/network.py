@@ -1,4 +1,4 @@
-"""The simulated network: one inbox per agent, latency, drops, and message counts.
+"""The simulated network: one inbox per agent, latency, drops, duplicates, partitions, counts.
 
 Deliveries are timers on the (virtual-time) event loop, never one task per message.
 Random draws come from the run's network Generator in blocks, so each message costs a
@@ -11,10 +11,12 @@ import asyncio
 import heapq
 import math
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 from anyio import BrokenResourceError, ClosedResourceError, create_memory_object_stream
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from numpy.typing import NDArray
 
 from convergence.messages import Message
 from convergence.scenario import (
@@ -29,6 +31,10 @@ from convergence.scenario import (
 )
 
 __all__ = ["LatencySampler", "Network"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 
 _BLOCK = 4096
 
@@ -92,6 +98,20 @@ class Network:
         self._loop = asyncio.get_running_loop()
         self._latency = LatencySampler(config.latency, rng)
         self._drop = _Coin(config.drop, rng)
+        self._duplicate = _Coin(config.duplicate, rng)
+        self._links: dict[tuple[int, int], float] = {}
+        for link in config.links:
+            a, b = link.between
+            self._links[a, b] = self._links[b, a] = link.latency
+        self.extra_delay: FloatArray = np.zeros(n, dtype=np.float64)
+        """Added to the latency of everything an agent sends (stragglers)."""
+        self.down: BoolArray = np.zeros(n, dtype=bool)
+        """Crashed agents: deliveries to them are dropped."""
+        self.partition: IntArray | None = None
+        """Partition group of each agent while a partition holds, else None."""
+        self.handlers: dict[str, Callable[[Message], None]] = {}
+        """Message kinds delivered to a callback instead of the receiver's inbox."""
+        self.on_delivery: Callable[[Message], None] | None = None
         self._send_streams: list[MemoryObjectSendStream[Message]] = []
         self.inboxes: list[MemoryObjectReceiveStream[Message]] = []
         for _ in range(n):
@@ -114,18 +134,40 @@ class Network:
         self.delivered = 0
         self.sent_by_level: Counter[int] = Counter()
         self.dropped_by_level: Counter[int] = Counter()
+        self.duplicated = 0
+        self.cut = 0
 
     # -- sending and delivery -------------------------------------------------------------
 
     def send(self, message: Message) -> None:
-        """Send `message`; it is delivered after a latency draw, or dropped."""
+        """Send `message`: dropped (by chance or a partition), or delivered after its latency.
+
+        With the duplication probability a second copy follows, with its own latency.
+        """
         self.sent += 1
         self.sent_by_level[message.level] += 1
-        if self._drop.flip():
-            self.dropped += 1
-            self.dropped_by_level[message.level] += 1
+        if self._drop.flip() or self._severed(message):
+            self._lose(message)
             return
-        self._push(self._loop.time() + self._latency.sample(), message, -1, 0)
+        self._push(self._loop.time() + self._delay(message), message, -1, 0)
+        if self._duplicate.flip():
+            self.duplicated += 1
+            self._push(self._loop.time() + self._delay(message), message, -1, 0)
+
+    def _severed(self, message: Message) -> bool:
+        """True if a partition separates sender and receiver right now."""
+        groups, sender = self.partition, message.sender
+        if groups is None or sender < 0 or groups[sender] == groups[message.receiver]:
+            return False
+        self.cut += 1
+        return True
+
+    def _delay(self, message: Message) -> float:
+        sender = message.sender
+        base = self._links.get((sender, message.receiver)) if self._links else None
+        if base is None:
+            base = self._latency.sample()
+        return base + float(self.extra_delay[sender]) if sender >= 0 else base
 
     def _push(self, time: float, message: Message | None, agent: int, token: int) -> None:
         self._seq += 1
@@ -162,15 +204,28 @@ class Network:
 
     def _deliver(self, message: Message) -> None:
         receiver = message.receiver
+        if self.down[receiver]:
+            self._lose(message)
+            return
+        handler = self.handlers.get(message.kind)
+        if handler is not None:
+            self.delivered += 1
+            handler(message)
+            return
         try:
             self._send_streams[receiver].send_nowait(message)
         except (BrokenResourceError, ClosedResourceError):
-            # The receiver is gone (crashed or finished and closed): the message is lost.
-            self.dropped += 1
-            self.dropped_by_level[message.level] += 1
+            # The receiver is gone (finished and closed): the message is lost.
+            self._lose(message)
             return
         self.delivered += 1
+        if self.on_delivery is not None:
+            self.on_delivery(message)
         self._wake(receiver)
+
+    def _lose(self, message: Message) -> None:
+        self.dropped += 1
+        self.dropped_by_level[message.level] += 1
 
     # -- waiting --------------------------------------------------------------------------
 

@@ -16,7 +16,14 @@ from numpy.typing import NDArray
 
 from convergence.errors import PlanError
 
-__all__ = ["Level", "SymmetricPlan", "build_symmetric_plan", "level_name", "phase_of_level"]
+__all__ = [
+    "Level",
+    "SymmetricPlan",
+    "all_to_all_edges",
+    "build_symmetric_plan",
+    "level_name",
+    "phase_of_level",
+]
 
 IntArray = NDArray[np.int64]
 
@@ -75,18 +82,31 @@ class Level:
     def members(self, group: int) -> IntArray:
         return self.order[self.offsets[group] : self.offsets[group + 1]]
 
-    def edges(self) -> tuple[IntArray, IntArray]:
-        """The planned directed exchanges `src -> dst` of this level (computed on demand)."""
+    def edges(self, exchange: str = "mirror") -> tuple[IntArray, IntArray]:
+        """The planned directed exchanges `src -> dst` of this level (computed on demand).
+
+        `mirror`: each member exchanges with its mirror partner in the other group;
+        `all-to-all`: every member of a merged group sends to every other member.
+        """
         merging = self.right >= 0
+        if exchange == "all-to-all":
+            return all_to_all_edges(self.order, self.offsets[:-1][merging], self.sizes[merging])
         l_idx, r_idx = self.left[merging], self.right[merging]
         sizes = np.diff(self.prev_offsets)
         return mirror_edges(
             self.order, self.prev_offsets[l_idx], sizes[l_idx], self.prev_offsets[r_idx], sizes[r_idx]
         )
 
+    def exchange_count(self, exchange: str = "mirror") -> int:
+        """Number of planned directed exchanges under `mirror` or `all-to-all` exchange."""
+        if exchange == "all-to-all":
+            sizes = self.sizes[self.right >= 0]
+            return int((sizes * (sizes - 1)).sum())
+        return self.n_exchanges
+
     @property
     def n_exchanges(self) -> int:
-        """Number of planned directed exchanges: twice the larger side of every merge."""
+        """Number of planned mirror exchanges: twice the larger side of every merge."""
         merging = self.right >= 0
         sizes = np.diff(self.prev_offsets)
         return int(2 * np.maximum(sizes[self.left[merging]], sizes[self.right[merging]]).sum())
@@ -154,6 +174,21 @@ def mirror_edges(
     src[0::2], dst[0::2] = big, small
     src[1::2], dst[1::2] = small, big
     return src, dst
+
+
+def all_to_all_edges(order: IntArray, starts: IntArray, sizes: IntArray) -> tuple[IntArray, IntArray]:
+    """Every ordered pair of distinct members within each group `order[start:start+size]`."""
+    src_parts: list[IntArray] = []
+    dst_parts: list[IntArray] = []
+    for size in np.unique(sizes).tolist():
+        first = starts[sizes == size]
+        i, j = np.nonzero(~np.eye(size, dtype=bool))
+        src_parts.append(order[(first[:, None] + i).ravel()])
+        dst_parts.append(order[(first[:, None] + j).ravel()])
+    if not src_parts:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    return np.concatenate(src_parts).astype(np.int64), np.concatenate(dst_parts).astype(np.int64)
 
 
 def _make_level(

@@ -12,7 +12,14 @@ from rich.tree import Tree
 
 from convergence.plan import SymmetricPlan
 
-__all__ = ["format_members", "plan_tree", "summary_table"]
+__all__ = [
+    "fault_lines",
+    "format_members",
+    "plan_tree",
+    "quality_line",
+    "summary_table",
+    "validation_table",
+]
 
 
 def _num(value: Any, digits: int = 4) -> str:
@@ -67,7 +74,101 @@ def summary_table(summary: dict[str, Any]) -> Group:
         totals.append(f"   wall {summary['wall_time_s'] * 1e3:.1f}ms")
     if summary.get("interrupted"):
         totals.append("   INTERRUPTED", style="bold red")
-    return Group(table, totals)
+    parts: list[Any] = [table, totals, quality_line(summary)]
+    parts += fault_lines(summary)
+    if summary.get("validation") is not None:
+        parts.append(validation_table(summary["validation"]))
+    return Group(*parts)
+
+
+def quality_line(summary: dict[str, Any]) -> Text:
+    """The SPS / RER / CQI line."""
+    line = Text()
+    sps = summary.get("sps")
+    line.append(f"SPS {sps:.1f}" if sps is not None else "SPS -", style="bold")
+    rer = summary.get("rer") or []
+    line.append("   RER by level [" + ", ".join(_num(v, 3) for v in rer) + "]")
+    line.append(f"   CQI {_num(summary.get('cqi'), 4)}", style="bold")
+    if summary.get("m_used") is not None:
+        efficiency = _num(summary.get("efficiency"), 3)
+        line.append(f" (efficiency {efficiency} = min(1, {summary.get('m_min')}/{summary['m_used']}))")
+    return line
+
+
+def fault_lines(summary: dict[str, Any]) -> list[Text]:
+    """Faulty agents, crashes with their exceptions, invalid messages, and a stall."""
+    lines: list[Text] = []
+    by_kind: dict[str, list[str]] = {}
+    for fault in summary.get("faults") or []:
+        label = str(fault["agent"]) + (f" ({fault['strategy']})" if "strategy" in fault else "")
+        by_kind.setdefault(fault["kind"], []).append(label)
+    if by_kind:
+        lines.append(Text("faults: " + "; ".join(f"{k} {', '.join(v)}" for k, v in by_kind.items())))
+    for error in summary.get("errors") or []:
+        lines.append(
+            Text(
+                f"agent {error['agent']} crashed at {error['t']:.6f}s: {error['type']}: {error['message']}",
+                style="red",
+            )
+        )
+    counts = [
+        f"{summary[key]} {label}"
+        for key, label in (
+            ("messages_invalid", "invalid (non-finite) rejected"),
+            ("messages_quarantined", "from quarantined senders skipped"),
+            ("messages_duplicated", "duplicated"),
+            ("messages_cut", "cut by partitions"),
+        )
+        if summary.get(key)
+    ]
+    if counts:
+        lines.append(Text("messages: " + ", ".join(counts)))
+    stalled = summary.get("stalled")
+    if stalled:
+        waiting = ", ".join(
+            f"{w['agent']} (level {w['level']}, {w['received']}/{w['expected']})" for w in stalled["waiting"]
+        )
+        lines.append(
+            Text(
+                f"watchdog ended the run at {stalled['t']:.6f}s: {stalled['reason']}; "
+                f"waiting: {waiting or 'none'}",
+                style="bold red",
+            )
+        )
+    return lines
+
+
+def validation_table(validation: dict[str, Any]) -> Group:
+    """Which agents were flagged at which level by which check, and detection quality."""
+    table = Table(title="recursive validation (observers' failed checks)", title_justify="left")
+    for column in ("level", "check", "suspects", "groups", "observers"):
+        table.add_column(column, justify="right" if column == "level" else "left")
+    rows: dict[tuple[int, str], dict[str, set[int]]] = {}
+    for failure in validation["failures"]:
+        row = rows.setdefault(
+            (failure["level"], failure["check"]), {"suspects": set(), "groups": set(), "observers": set()}
+        )
+        row["suspects"].update(failure["suspects"])
+        row["groups"].add(failure["group"])
+        row["observers"].update(failure["observers"])
+    for (level, check), row in sorted(rows.items()):
+        table.add_row(
+            str(level),
+            check,
+            format_members(sorted(row["suspects"])) or "-",
+            format_members(sorted(row["groups"])),
+            format_members(sorted(row["observers"])),
+        )
+    line = Text()
+    line.append(f"flagged {validation['flagged']}   truly faulty (byzantine) {validation['faulty']}   ")
+    line.append(
+        f"precision {_num(validation['precision'], 3)}   recall {_num(validation['recall'], 3)}", style="bold"
+    )
+    if not rows:
+        return Group(
+            Text(f"recursive validation: no check failed ({validation['levels_checked']} level audits)"), line
+        )
+    return Group(table, line)
 
 
 def format_members(members: list[int], limit: int = 8) -> str:

@@ -9,18 +9,12 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    ValidationInfo,
-    model_validator,
-)
+from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
 
 from convergence.edgelist import read_edge_list
-from convergence.units import format_duration, parse_duration, parse_positive_duration
+from convergence.scenario_faults import Fault, Link, Partition, Validation
+from convergence.scenario_types import Count, Duration, PositiveDuration, Probability
+from convergence.scenario_types import ScenarioModel as _Model
 
 __all__ = [
     "NAMED_NETWORKS",
@@ -58,46 +52,19 @@ __all__ = [
     "topology_nodes",
 ]
 
-# Field types shared by every model: use these rather than bare float/int so messages and the
-# JSON Schema stay uniform. Booleans need nothing special: the loader refuses `no`/`on` for them.
-Duration = Annotated[
-    float,
-    BeforeValidator(parse_duration),
-    PlainSerializer(format_duration, return_type=str, when_used="json"),
-    Field(json_schema_extra={"type": ["number", "string"], "examples": ["5ms", "2.5s", "1m", 0.1]}),
-]
-"""Seconds; `5ms`, `2.5s`, `1m` or a bare number of seconds, finite and >= 0."""
-PositiveDuration = Annotated[
-    float,
-    BeforeValidator(parse_positive_duration),
-    PlainSerializer(format_duration, return_type=str, when_used="json"),
-    Field(json_schema_extra={"type": ["number", "string"], "examples": ["50ms", "1s"]}),
-]
-"""A `Duration` that must be > 0 (timeouts, periods)."""
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-"""A probability or fraction in [0, 1]."""
-Count = Annotated[int, Field(ge=1)]
-"""A positive whole number (agents, rounds, repetitions)."""
-
-
-class _Model(BaseModel):
-    """Base of every scenario model: unknown keys, NaN and infinities are errors; values are frozen.
-
-    A model validator that blames one field opens its message with that field's dotted path,
-    relative to the model (`truth has 3 values but dimensions is 2`); the loader then reports
-    the error at that field's line.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
 
 class Agents(_Model):
-    """How many agents, which behaviour (merge rule) they run, and its parameters."""
+    """How many agents, which behaviour (merge rule) they run, and its parameters.
+
+    `trim`: how many values `trimmed-mean` drops from each end (default: the number of
+    Byzantine agents the faults name).
+    """
 
     count: Annotated[Count, Field(le=10_000_000)] = 22
     behaviour: str = "weighted-mean"
     epsilon: Annotated[float, Field(ge=0.0)] | None = None
     """Confidence bound of `bounded-confidence` agents (required by them, unused by others)."""
+    trim: Annotated[int, Field(ge=0)] | None = None
 
     @model_validator(mode="after")
     def _epsilon_only_for_bounded_confidence(self) -> Agents:
@@ -389,6 +356,9 @@ class Network(_Model):
     latency: Latency = ConstantLatency()
     drop: Probability = 0.0
     topology: Annotated[Topology, BeforeValidator(_topology_shorthand)] = CompleteTopology()
+    duplicate: Probability = 0.0
+    partitions: list[Partition] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
 
 
 ProtocolName = Literal[
@@ -397,13 +367,20 @@ ProtocolName = Literal[
 
 
 class ProtocolConfig(_Model):
-    """Which protocol runs and its knobs."""
+    """Which protocol runs and its knobs.
+
+    `exchange`: within a merge, members exchange with their mirror partner (cheap) or with
+    every other member of the merged group (robust). `watchdog`: a run with no delivery and
+    no merge for this much virtual time ends with a diagnostic (default max(10s, 4 x
+    phase_timeout)).
+    """
 
     name: ProtocolName = "symmetric"
     observers: Literal[0, 2] = 2
     phase_timeout: PositiveDuration = 0.1
     target: Annotated[float, Field(gt=0.0, le=1.0)] = 0.98
-    exchange: Literal["mirror"] = "mirror"
+    exchange: Literal["mirror", "all-to-all"] = "mirror"
+    watchdog: PositiveDuration | None = None
     max_rounds: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
     """Iterative protocols stop after this many rounds (gossip: a round is N exchanges)."""
     max_time: Duration | None = None
@@ -429,6 +406,8 @@ class Scenario(_Model):
     network: Network = Network()
     protocol: ProtocolConfig = ProtocolConfig()
     record: Record = Record()
+    faults: list[Fault] = Field(default_factory=list)
+    validation: Validation = Validation()
 
     @model_validator(mode="before")
     @classmethod
@@ -473,6 +452,12 @@ class Scenario(_Model):
         for name, values in lists.items():
             if isinstance(values, list) and len(values) != n:
                 raise ValueError(f"{name} lists {len(values)} values but agents.count is {n}")
+        for where, agent in self._agent_ids():
+            if agent >= n:
+                raise ValueError(f"{where} names agent {agent} but agents are 0..{n - 1}")
+        named = sum(f.size for f in self.faults)
+        if named > n:
+            raise ValueError(f"faults name {named} agents but there are only {n}")
         return self
 
     def with_(self, **changes: Any) -> Scenario:
@@ -486,6 +471,15 @@ class Scenario(_Model):
         from convergence.loader import with_changes
 
         return with_changes(self, changes)
+
+    def _agent_ids(self) -> list[tuple[str, int]]:
+        """Every agent id the faults, partitions and links name, with where it is."""
+        ids = [(f"faults.{i}.agents", a) for i, f in enumerate(self.faults) for a in f.agents or []]
+        for i, partition in enumerate(self.network.partitions):
+            ids += [(f"network.partitions.{i}.groups", a) for group in partition.groups for a in group]
+        for i, link in enumerate(self.network.links):
+            ids += [(f"network.links.{i}.between", a) for a in link.between]
+        return ids
 
     def to_yaml_dict(self) -> dict[str, Any]:
         """The resolved scenario as plain data, durations with units."""

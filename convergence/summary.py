@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from convergence.metrics import time_to_consensus
+from convergence.quality import cqi, rer, sps
 
 __all__ = ["summarize"]
 
@@ -57,4 +58,84 @@ def summarize(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     if mass is not None:
         summary["weight_lost"] = mass["weight_lost"]
         summary["weight_lost_share"] = mass["weight_lost_share"]
+    summary.update(_quality(events, summary, start))
+    summary.update(_faults(events, start, end))
+    validation = _validation(events, summary["faults"])
+    if validation is not None:
+        summary["validation"] = validation
     return summary
+
+
+def _quality(
+    events: Sequence[Mapping[str, Any]], summary: dict[str, Any], start: Mapping[str, Any]
+) -> dict[str, Any]:
+    exchanges: list[Mapping[str, Any]] = next((e["levels"] for e in events if e["event"] == "exchanges"), [])
+    sps_value = sps(exchanges)
+    rows = rer(summary["phases"], start["d0"])
+    init = next((p["messages"] for p in summary["phases"] if p["level"] == 0), 0)
+    sent = summary["messages_sent"]
+    used = sent - init if sent is not None else 0
+    quality = cqi(summary["consensus"], sps_value, start["n_agents"], used)
+    return {
+        "sps": sps_value,
+        "exchanges": list(exchanges),
+        "rer": [row["rer"] for row in rows],
+        "rer_levels": rows,
+        **quality,
+    }
+
+
+def _faults(
+    events: Sequence[Mapping[str, Any]], start: Mapping[str, Any], end: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    crashes = [e for e in events if e["event"] == "agent_crashed"]
+    stalled = next((e for e in events if e["event"] == "stalled"), None)
+    extra = ("messages_invalid", "messages_quarantined", "messages_duplicated", "messages_cut", "mass_loss")
+    return {
+        "faults": list(start.get("faults", [])),
+        "crashed": [{"agent": e["agent"], "t": e["t"], "reason": e["reason"]} for e in crashes],
+        "errors": [{"agent": e["agent"], "t": e["t"], **e["error"]} for e in crashes if "error" in e],
+        "stalled": (
+            {"t": stalled["t"], "reason": stalled["reason"], "waiting": stalled["waiting"]}
+            if stalled
+            else None
+        ),
+        **{key: end.get(key) if end else None for key in extra},
+    }
+
+
+def _validation(events: Sequence[Mapping[str, Any]], faults: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Failed checks (merged across observers), flagged vs truly faulty, precision/recall."""
+    audits = [e for e in events if e["event"] == "audit"]
+    if not audits:
+        return None
+    merged: dict[tuple[int, int, str, tuple[int, ...]], dict[str, Any]] = {}
+    for e in events:
+        if e["event"] != "check_failed":
+            continue
+        key = (e["level"], e["group"], e["check"], tuple(e["suspects"]))
+        row = merged.setdefault(
+            key,
+            {
+                "level": e["level"],
+                "group": e["group"],
+                "check": e["check"],
+                "suspects": e["suspects"],
+                "observers": [],
+            },
+        )
+        if e["observer"] not in row["observers"]:
+            row["observers"].append(e["observer"])
+    flagged = sorted({agent for row in merged.values() for agent in row["suspects"]})
+    faulty = sorted({f["agent"] for f in faults if f["kind"] == "byzantine"})
+    hits = len(set(flagged) & set(faulty))
+    return {
+        "levels_checked": len({(e["observer"], e["level"]) for e in audits}),
+        "failures": sorted(
+            merged.values(), key=lambda r: (r["level"], r["group"], r["check"], r["suspects"])
+        ),
+        "flagged": flagged,
+        "faulty": faulty,
+        "precision": hits / len(flagged) if flagged else None,
+        "recall": hits / len(faulty) if faulty else None,
+    }

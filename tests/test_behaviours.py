@@ -32,7 +32,14 @@ def hk_round(values: Sequence[float] | Sequence[Sequence[float]] | np.ndarray, e
 
 
 def test_every_behaviour_is_registered_under_its_name() -> None:
-    assert set(BEHAVIOURS) == {"weighted-mean", "inverse-variance", "weighted-vote", "bounded-confidence"}
+    assert set(BEHAVIOURS) == {
+        "weighted-mean",
+        "inverse-variance",
+        "weighted-vote",
+        "bounded-confidence",
+        "median",
+        "trimmed-mean",
+    }
     for name, cls in BEHAVIOURS.items():
         assert cls.name == name
 

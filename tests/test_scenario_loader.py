@@ -58,7 +58,7 @@ def test_unknown_key_without_near_miss_lists_the_fields(tmp_path: Path) -> None:
     only(
         problems(path),
         rf"{at(path)}:2:3: agents\.colour: unknown field 'colour'; "
-        r"expected one of: behaviour, count, epsilon",
+        r"expected one of: behaviour, count, epsilon, trim",
     )
 
 

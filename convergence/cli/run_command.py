@@ -17,6 +17,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--out", type=Path, help="run directory (default runs/<name>-<seed>/)")
     parser.add_argument("--seed", type=int, help="override the scenario's seed")
     add_overrides(parser)
+    parser.add_argument(
+        "--explain-metrics", action="store_true", help="print how each metric is computed after the summary"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -46,5 +49,10 @@ def run(args: argparse.Namespace) -> int:
     recorder.write_summary(result.summary)
     console = Console()
     console.print(summary_table(result.summary))
+    if args.explain_metrics:
+        from convergence.quality import EXPLANATIONS
+
+        for name, text in EXPLANATIONS.items():
+            console.print(f"[bold]{name}[/bold]: {text}", highlight=False)
     console.print(f"recorded in [bold]{directory}[/bold]")
     return 0

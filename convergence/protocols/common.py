@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import anyio
 import numpy as np
 
 from convergence.agent import Behaviour, FloatArray, State
@@ -56,10 +56,12 @@ def emit_merge(
 
 
 async def run_agents(sim: Simulation, agent: Callable[[Simulation, int], Coroutine[Any, Any, None]]) -> None:
-    """Run one coroutine per agent in a task group; return when all are done."""
-    async with anyio.create_task_group() as group:
-        for index in range(sim.n):
-            group.start_soon(agent, sim, index)
+    """Run one coroutine per agent under the runtime's fault control; return when all are done.
+
+    A crashed agent is cancelled, and one whose code raises is recorded as crashed (see
+    `Simulation.run_agents`).
+    """
+    await sim.run_agents(partial(agent, sim))
 
 
 class PairRecorder:

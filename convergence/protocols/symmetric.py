@@ -4,18 +4,24 @@ Each agent runs its own coroutine. At a level where its group merges it sends it
 its mirror partners, waits for theirs until the level's deadline, and merges what came. An
 agent that sits a level out (a bye, or an observer until the last level) gets that level's
 timeout added to its next wait, so skipping never shortens anyone's patience.
+
+Agents run under the runtime's fault control (`Simulation.run_agents`): a crashed agent
+counts as done for the levels it will never finish, so phase bookkeeping stays whole. With
+validation on, every participant sends the observers an audit copy after each merge.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
-import anyio
 import numpy as np
 
+from convergence.agent import State
 from convergence.messages import COORDINATOR, MessageKind
 from convergence.plan import Level, SymmetricPlan, build_symmetric_plan
 from convergence.scenario import Scenario
+from convergence.validation import Auditor, AuditRecord
 
 if TYPE_CHECKING:
     from convergence.engine import Simulation
@@ -30,8 +36,8 @@ class _LevelRoutes:
     exchange); built when a level's first agent arrives and dropped when the level ends.
     """
 
-    def __init__(self, level: Level, n: int) -> None:
-        src, dst = level.edges()
+    def __init__(self, level: Level, n: int, exchange: str) -> None:
+        src, dst = level.edges(exchange)
         by_src = np.argsort(src, kind="stable")
         self.targets: list[int] = dst[by_src].tolist()
         self.pointers: list[int] = np.concatenate(([0], np.cumsum(np.bincount(src, minlength=n)))).tolist()
@@ -57,6 +63,7 @@ class SymmetricProtocol:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.plan: SymmetricPlan = build_symmetric_plan(scenario.agents.count, scenario.protocol.observers)
+        self.exchange = scenario.protocol.exchange
 
     async def run(self, sim: Simulation) -> None:
         plan = self.plan
@@ -68,6 +75,14 @@ class SymmetricProtocol:
         self._started = [False] * (len(plan.levels) + 1)
         self._group_messages = [[0] * level.n_groups for level in plan.levels]
         sim.plan_samples(sum(self._participant_counts))
+        for level in plan.levels:
+            sim.plan_exchanges(level.index, level.exchange_count(self.exchange))
+        validation = self.scenario.validation
+        self.auditor = (
+            Auditor(sim, plan.observers.tolist(), self._participant_counts, validation)
+            if validation.checks and len(plan.observers)
+            else None
+        )
         sim.emit(
             "run_start",
             **sim.start_fields(),
@@ -81,9 +96,7 @@ class SymmetricProtocol:
         self._start_level(sim, 0)
         for agent in range(plan.n):
             sim.send(COORDINATOR, agent, MessageKind.INIT, 0, None)
-        async with anyio.create_task_group() as group:
-            for agent in range(plan.n):
-                group.start_soon(self._agent, sim, agent)
+        await sim.run_agents(partial(self._agent, sim))
 
     # -- phase bookkeeping ----------------------------------------------------------------
 
@@ -151,30 +164,56 @@ class SymmetricProtocol:
     def _routes_for(self, index: int) -> _LevelRoutes:
         routes = self._routes[index - 1]
         if routes is None:
-            routes = self._routes[index - 1] = _LevelRoutes(self.plan.levels[index - 1], self.plan.n)
+            level = self.plan.levels[index - 1]
+            routes = self._routes[index - 1] = _LevelRoutes(level, self.plan.n, self.exchange)
         return routes
 
     async def _agent(self, sim: Simulation, agent: int) -> None:
-        await sim.collect(agent, 0, 1, sim.now + sim.phase_timeout)
-        self._finish_level(sim, 0)
-        skipped = 0
-        for index, participates in enumerate(self._participates, start=1):
-            if not participates[agent]:
-                skipped += 1
+        done = -1
+        try:
+            await sim.collect(agent, 0, 1, sim.now + sim.phase_timeout)
+            self._finish_level(sim, 0)
+            done = 0
+            skipped, previous = 0, 0
+            for index, participates in enumerate(self._participates, start=1):
+                if not participates[agent]:
+                    skipped += 1
+                    done = index
+                    continue
+                routes = self._routes_for(index)
+                self._start_level(sim, index)
+                deadline = sim.now + sim.phase_timeout * (1 + skipped)
+                skipped = 0
+                state = sim.state_of(agent)
+                group = routes.group_of[agent]
+                first, last = routes.pointers[agent], routes.pointers[agent + 1]
+                self._group_messages[index - 1][group] += last - first
+                for target in routes.targets[first:last]:
+                    sim.send(agent, target, MessageKind.STATE, index, state)
+                got = await sim.collect(agent, index, routes.expected[agent], deadline)
+                merged = sim.merge(agent, index, state, got)
+                if self.auditor is not None:
+                    received = tuple(m for m in got if isinstance(m.payload, State))
+                    self.auditor.send(
+                        AuditRecord(agent, index, group, previous, state.value, merged.value, received)
+                    )
+                    previous = index
+                self._finish_group(sim, index, group)
+                self._finish_level(sim, index)
+                done = index
+            if self.auditor is not None and agent in self.plan.observers:
+                await self.auditor.finish(agent)
+        finally:
+            if sim.stalled is None:
+                self._abandon(sim, agent, done)
+
+    def _abandon(self, sim: Simulation, agent: int, done: int) -> None:
+        """Count a stopped agent as done for every level it did not finish."""
+        if done < 0:
+            self._finish_level(sim, 0)
+        for index in range(max(done, 0) + 1, len(self.plan.levels) + 1):
+            if not self._participates[index - 1][agent]:
                 continue
-            routes = self._routes_for(index)
             self._start_level(sim, index)
-            deadline = sim.now + sim.phase_timeout * (1 + skipped)
-            skipped = 0
-            state = sim.state_of(agent)
-            group = routes.group_of[agent]
-            first, last = routes.pointers[agent], routes.pointers[agent + 1]
-            self._group_messages[index - 1][group] += last - first
-            for target in routes.targets[first:last]:
-                sim.send(agent, target, MessageKind.STATE, index, state)
-            got = await sim.collect(agent, index, routes.expected[agent], deadline)
-            if got:
-                merged = sim.behaviour.merge(state, [message.payload for message in got])
-                sim.set_state(agent, merged)
-            self._finish_group(sim, index, group)
+            self._finish_group(sim, index, int(self.plan.group_of(index)[agent]))
             self._finish_level(sim, index)
