@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from convergence.agent import State
 from convergence.messages import MessageKind
-from convergence.protocols.common import combine, run_agents
+from convergence.protocols.common import merge_heard, run_agents
 from convergence.protocols.rounds import Rounds
 from convergence.scenario import Scenario
 
@@ -46,7 +45,5 @@ class AllToAllProtocol:
                 sim.send(agent, other, MessageKind.STATE, current, state)
             got = await sim.collect(agent, current, len(others), sim.now + sim.phase_timeout)
             if got:
-                got.sort(key=lambda message: message.sender)
-                merged = combine(sim.behaviour, state, [message.payload for message in got])
-                sim.set_state(agent, State(merged.value, state.weight))
+                sim.set_state(agent, merge_heard(sim, state, got))
             current = await self.rounds.advance(current)

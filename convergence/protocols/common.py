@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from convergence.agent import Behaviour, FloatArray, State
+from convergence.messages import Message
 from convergence.metrics import consensus_score, dispersion
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from convergence.engine import Simulation
 
-__all__ = ["PairRecorder", "StepBook", "StepInfo", "combine", "emit_merge", "run_agents"]
+__all__ = ["PairRecorder", "StepBook", "StepInfo", "combine", "emit_merge", "merge_heard", "run_agents"]
 
 
 def combine(behaviour: Behaviour, own: State, states: Sequence[State]) -> State:
@@ -35,6 +36,17 @@ def combine(behaviour: Behaviour, own: State, states: Sequence[State]) -> State:
     for state in states:
         own = behaviour.merge(own, [state])
     return own
+
+
+def merge_heard(sim: Simulation, own: State, heard: Sequence[Message]) -> State:
+    """`combine` own state with the states heard this round, in sender order, keeping own weight.
+
+    Used by the repeated-round protocols (all-to-all, degroot with a non-linear behaviour):
+    the same agents are heard again every round, so their weights must not accumulate.
+    """
+    ordered = sorted(heard, key=lambda message: message.sender)
+    merged = combine(sim.behaviour, own, [message.payload for message in ordered])
+    return State(merged.value, own.weight)
 
 
 def emit_merge(

@@ -10,9 +10,13 @@ Either way pi^T x(t) is invariant at every step; each `phase_end` carries it as 
 A neighbour's value that does not arrive (a drop) counts as the agent's own (its weight
 moves to the diagonal), so W stays row-stochastic but the invariant no longer holds.
 
-This is the linear model by definition: the behaviour gives the initial state, not the
-update. A disconnected graph never reaches consensus; the run starts with a `topology`
-event naming the component count and stops as `stalled` at the components' fixed point.
+That is the linear model, run when the agents' behaviour is `weighted-mean`. Any other
+behaviour makes the same synchronous neighbourhood rounds non-linear: each agent merges its
+own state with its neighbours' with the behaviour's `combine` (bounded-confidence: HK on the
+graph), keeping its weight; `invariant` is then not reported.
+
+A disconnected graph never reaches consensus: the run starts with a `topology` event naming
+the component count and stops as `stalled` at the components' fixed point.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 
 from convergence.agent import FloatArray, State
 from convergence.messages import MessageKind
-from convergence.protocols.common import run_agents
+from convergence.protocols.common import merge_heard, run_agents
 from convergence.protocols.rounds import Rounds
 from convergence.scenario import Scenario
 from convergence.topology import Graph
@@ -78,9 +82,11 @@ class DegrootProtocol:
         graph = sim.graph
         self.off, self.diagonal = degroot_weights(graph, self.kind)
         self.pi = perron_vector(graph, self.kind)
+        self.linear = sim.behaviour.name == "weighted-mean"
         self._previous = sim.values.copy()
-        self.rounds = Rounds(sim, sim.n, stalled=self._stalled, phase_fields=self._invariant)
-        self.rounds.start(weights=self.kind)
+        fields = self._invariant if self.linear else None
+        self.rounds = Rounds(sim, sim.n, stalled=self._stalled, phase_fields=fields)
+        self.rounds.start(weights=self.kind if self.linear else sim.behaviour.name)
         sim.emit(
             "topology",
             name=graph.name,
@@ -112,7 +118,10 @@ class DegrootProtocol:
             for other in neighbours:
                 sim.send(agent, other, MessageKind.STATE, current, state)
             got = await sim.collect(agent, current, len(neighbours), sim.now + sim.phase_timeout)
-            if neighbours:
+            if not self.linear:
+                if got:
+                    sim.set_state(agent, merge_heard(sim, state, got))
+            elif neighbours:
                 got.sort(key=lambda message: message.sender)
                 heard = {message.sender for message in got}
                 own = float(self.diagonal[agent]) + sum(

@@ -96,3 +96,32 @@ def test_identical_values_stop_at_once_c17() -> None:
     assert result.summary["stop_reason"] == "target"
     assert (result.summary["rounds"], result.summary["messages_sent"]) == (0, 0)
     assert result.summary["consensus"] == 1.0
+
+
+def test_degroot_with_bounded_confidence_is_synchronous_hk_on_the_graph_c20() -> None:
+    # C20: epsilon = 0.5 on [0.25, 0.25, 0.75]: one synchronous step gives every agent 1.25/3.
+    scenario = make_scenario(
+        "degroot",
+        3,
+        agents={"behaviour": "bounded-confidence", "epsilon": 0.5},
+        task={"kind": "opinion"},
+        protocol={"max_rounds": 1, "target": 1.0},
+    )
+    result = run_preset(scenario, np.array([0.25, 0.25, 0.75]))
+    assert result.summary["rounds"] == 1
+    assert np.allclose(result.final_values[:, 0], 1.25 / 3, rtol=0, atol=1e-15)
+    assert not any("invariant" in e for e in result.events if e["event"] == "phase_end")
+
+
+def test_degroot_with_bounded_confidence_on_a_path_hears_only_neighbours() -> None:
+    # Path 0-1-2, epsilon 1: agent 0 averages {0, 1}, agent 1 all three, agent 2 {1, 2}.
+    scenario = make_scenario(
+        "degroot",
+        3,
+        agents={"behaviour": "bounded-confidence", "epsilon": 1.0},
+        task={"kind": "opinion"},
+        network={"topology": {"kind": "grid", "rows": 1}},
+        protocol={"max_rounds": 1, "target": 1.0},
+    )
+    result = run_preset(scenario, np.array([0.0, 0.3, 0.9]))
+    assert np.allclose(result.final_values[:, 0], [0.15, 0.4, 0.6], rtol=0, atol=1e-15)
