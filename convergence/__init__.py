@@ -7,6 +7,7 @@ The notebook API::
     result = cv.run_sync(scenario)            # or: await cv.run(scenario)
     table = cv.sweep(scenario, grid={"agents.count": [22, 44]}, replicates=30, seed=42)
     table.plot("consensus")
+    comparison = cv.compare(scenario, replicates=30)   # every protocol on the same seeds
 
 Names load on first use (PEP 562), so `import convergence` (and `convergence --help`)
 stays fast and pulls in neither numpy nor pydantic.
@@ -17,6 +18,7 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     from convergence.api import run, run_sync
+    from convergence.comparison import Comparison, compare
     from convergence.errors import ConvergenceError, ScenarioError
     from convergence.loader import load_scenario
     from convergence.results import Result, SweepResult
@@ -24,12 +26,14 @@ if _typing.TYPE_CHECKING:
     from convergence.sweeper import SweepProgress, sweep
 
 __all__ = [
+    "Comparison",
     "ConvergenceError",
     "Result",
     "Scenario",
     "ScenarioError",
     "SweepProgress",
     "SweepResult",
+    "compare",
     "load_scenario",
     "run",
     "run_sync",
@@ -37,12 +41,14 @@ __all__ = [
 ]
 
 _HOME = {
+    "Comparison": "convergence.comparison",
     "ConvergenceError": "convergence.errors",
     "Result": "convergence.results",
     "Scenario": "convergence.scenario",
     "ScenarioError": "convergence.errors",
     "SweepProgress": "convergence.sweeper",
     "SweepResult": "convergence.results",
+    "compare": "convergence.comparison",
     "load_scenario": "convergence.loader",
     "run": "convergence.api",
     "run_sync": "convergence.api",

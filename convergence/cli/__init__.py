@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-COMMANDS = ("run", "plan", "validate", "show", "schema", "check", "sweep")
+COMMANDS = ("run", "plan", "validate", "show", "schema", "check", "sweep", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:
