@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import importlib
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from convergence.engine import Event, RunResult
 from convergence.errors import ConvergenceError
+from convergence.stats import mean_interval
 
 __all__ = ["Result", "SweepResult", "optional_import"]
 
@@ -64,7 +64,8 @@ def _rich_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]
 def _band_table(
     rows: Sequence[Mapping[str, Any]], metric: str, x: str, hue: str | None
 ) -> dict[str, list[tuple[Any, float, float, float]]]:
-    """Per hue value: (x, mean, low, high) over the ok rows, sorted by x."""
+    """Per hue value: (x, mean, low, high) over the ok rows, sorted by x; the band is the
+    t-based 95% interval of the mean (zero width for a single replicate)."""
     values: dict[str, dict[Any, list[float]]] = {}
     for row in rows:
         if row["status"] != "ok" or row.get(metric) is None:
@@ -75,10 +76,11 @@ def _band_table(
     for label, by_x in values.items():
         points = []
         for key in sorted(by_x):
-            sample = by_x[key]
-            mean = statistics.fmean(sample)
-            half = 1.96 * statistics.stdev(sample) / math.sqrt(len(sample)) if len(sample) > 1 else 0.0
-            points.append((key, mean, mean - half, mean + half))
+            interval = mean_interval(by_x[key])
+            mean = interval.estimate if interval.estimate is not None else math.nan
+            low = interval.low if interval.low is not None else mean
+            high = interval.high if interval.high is not None else mean
+            points.append((key, mean, low, high))
         table[label] = points
     return table
 
@@ -140,11 +142,12 @@ class Result:
         for index, phase in enumerate(self.phases):
             end = phase["t_end_s"] * 1e3
             ax.axvspan(start, end, color=f"C{index % 10}", alpha=0.15, lw=0)
-            ax.text((start + end) / 2, 1.02, phase["name"], ha="center", va="bottom", fontsize=8)
+            height = 1.01 if index % 2 == 0 else 1.06  # staggered: short phases stay legible
+            ax.text((start + end) / 2, height, phase["name"], ha="center", va="bottom", fontsize=8)
             start = end
         ax.axhline(self.summary["target"], color="grey", ls="--", lw=0.8)
-        ax.set(xlabel="virtual time (ms)", ylabel="consensus score", ylim=(0, 1.1))
-        ax.set_title(f"{self.summary['scenario']} · {self.summary['protocol']} · seed {self.seed}", pad=14)
+        ax.set(xlabel="virtual time (ms)", ylabel="consensus score", ylim=(0, 1.15))
+        ax.set_title(f"{self.summary['scenario']} · {self.summary['protocol']} · seed {self.seed}", pad=16)
         return ax
 
     def _summary_rows(self) -> list[tuple[str, Any]]:
@@ -200,7 +203,7 @@ class SweepResult:
         self, metric: str = "consensus", x: str | None = None, hue: str | None = None, ax: Any = None
     ) -> Any:
         """Mean of `metric` against grid axis `x`, one line per `hue` value (default: the
-        protocol when it is swept), with a 95% band (mean +- 1.96 standard errors)."""
+        protocol when it is swept), with the t-based 95% confidence band of the mean."""
         pyplot = optional_import("matplotlib.pyplot", "plot()")
         axes = list(self.grid)
         x = x or (axes[0] if axes else "n_agents")
@@ -231,6 +234,10 @@ class SweepResult:
 
     def _caption(self) -> str:
         return f"sweep: {len(self.rows)} runs, {len(self.failed)} failed, {self.status}"
+
+    def __repr__(self) -> str:
+        axes = ", ".join(f"{key}={list(values)}" for key, values in self.grid.items())
+        return f"<SweepResult {self._caption()}; grid {axes or '-'} x {self.replicates} replicates>"
 
     def _repr_html_(self) -> str:
         header, table = self._table()
