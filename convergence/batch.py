@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convergence.errors import ConvergenceError
-from convergence.executors import ExecutorHandle
+from convergence.executors import ExecutorHandle, sigint_deferred
 from convergence.scenario import Scenario
 
 __all__ = ["Job", "Metric", "Outcome", "check_picklable", "execute", "run_jobs", "serializer_for"]
@@ -151,9 +151,10 @@ def run_jobs(
                 running.clear()
                 _isolate(suspects, handle, on_outcome)
     except BaseException:
-        for future in running:
-            future.cancel()
-        handle.abort()
+        with sigint_deferred():
+            for future in running:
+                future.cancel()
+            handle.abort()
         raise
 
 

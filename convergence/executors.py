@@ -19,10 +19,28 @@ from typing import Any
 
 from convergence.errors import ConvergenceError
 
-__all__ = ["ExecutorHandle", "ExecutorSpec", "open_executor"]
+__all__ = ["ExecutorHandle", "ExecutorSpec", "open_executor", "sigint_deferred"]
 
 ExecutorSpec = Executor | str | Any | None
 """None (local process pool), an Executor, a `distributed.Client`, "dask" or an address."""
+
+
+@contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, so cleanup always completes; a Ctrl-C
+    pressed meanwhile is raised right after. (A handler swap, not a signal mask: the mask
+    is per thread, and any other thread would still take the signal.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and previous is signal.default_int_handler:
+            raise KeyboardInterrupt
 
 
 def _ignore_sigint() -> None:

@@ -23,7 +23,7 @@ import numpy as np
 
 from convergence.batch import Job, Metric, Outcome, check_picklable, run_jobs
 from convergence.errors import ConvergenceError, ScenarioError
-from convergence.executors import ExecutorSpec, open_executor
+from convergence.executors import ExecutorSpec, open_executor, sigint_deferred
 from convergence.loader import load_scenario
 from convergence.recorder import json_safe, write_scenario
 from convergence.results import SweepResult
@@ -152,7 +152,8 @@ def sweep(
         status = "complete"
     finally:
         if store is not None:
-            store.finish(status, counts)
+            with sigint_deferred():  # a second Ctrl-C cannot cut the manifest short
+                store.finish(status, counts)
     ordered = [rows[key] for key in sorted(rows)]
     return SweepResult(
         ordered, grid, replicates, root, store.directory if store else None, status, counts.skipped

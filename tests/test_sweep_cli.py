@@ -77,6 +77,8 @@ def test_c24_sigint_keeps_finished_points_and_resume_runs_only_the_rest(tmp_path
     workers = _children(process.pid)
     assert workers, "the sweep runs in worker processes"
     process.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    process.send_signal(signal.SIGINT)  # a second Ctrl-C while the first is being handled
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr

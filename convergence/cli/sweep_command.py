@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
             if started:
                 bar.stop()
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # everything is saved; more Ctrl-C changes nothing
         done = bar.tasks[task].completed
         console.print(
             f"interrupted: {done:.0f} runs saved in {out}; finish with the same command plus "
