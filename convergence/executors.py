@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -81,8 +82,14 @@ class ExecutorHandle:
         A broken pool SIGTERMs its surviving workers itself, so SIGTERM is reported only
         when it is the sole cause seen."""
         codes: set[int] = set()
+        deadline = time.monotonic() + 2.0
         for popen in popens:
             code = popen.wait(timeout=1)
+            # The pool's own thread may reap the process first (our waitpid then fails and
+            # gives None); it stores the code on the same Popen a moment later.
+            while code is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+                code = popen.returncode
             if code not in (None, 0):
                 codes.add(code)
         if len(codes) > 1:
