@@ -64,6 +64,10 @@ class _AgentDownError(Exception):
     """Unwinds an agent whose behaviour failed; the failure is already recorded."""
 
 
+def _finite_state(state: State) -> bool:
+    return bool(np.isfinite(state.value).all()) and math.isfinite(state.weight)
+
+
 def _valid_state(payload: object) -> bool:
     """A state whose value is finite and whose weight is finite and positive."""
     return (
@@ -124,6 +128,8 @@ class Simulation:
         self._scopes: dict[int, anyio.CancelScope] = {}
         self._waits: dict[int, tuple[int, int, list[Message], float]] = {}
         self.run_scope: anyio.CancelScope | None = None
+        self.crash_listeners: list[Callable[[int], None]] = []
+        """Called with an agent's id when it crashes (protocol barriers leave it out)."""
         self.stalled: str | None = None
         self.planned: Counter[int] = Counter()
         self.used: Counter[int] = Counter()
@@ -229,6 +235,8 @@ class Simulation:
         if error is not None:
             fields["error"] = {"type": type(error).__name__, "message": str(error)}
         self.emit("agent_crashed", **fields)
+        for listener in self.crash_listeners:
+            listener(agent)
         scope = self._scopes.get(agent)
         if scope is not None:
             scope.cancel()
@@ -286,14 +294,15 @@ class Simulation:
         """Wait for `expected` messages of `level`, or until `deadline`; return what came.
 
         Messages for later levels are kept for then; messages for past levels are late and
-        counted; a duplicate of a message already here is discarded. A wait that ends short
-        is recorded as a `timeout` event (what was expected, what came).
+        counted; a duplicate of a message already here is discarded; a state holding NaN or
+        an infinity counts as arrived but is rejected (an `invalid_message` event), so it never
+        reaches a merge. A wait that ends short is recorded as a `timeout` event.
         """
         got: list[Message] = []
         seen: set[int] = set()
         for message in self._stash.pop((agent, level), []):
-            self._keep(message, got, seen)
-        if len(got) >= expected:
+            self._keep(agent, message, got, seen)
+        if len(seen) >= expected:
             return got
         network = self.network
         inbox = network.inboxes[agent]
@@ -312,8 +321,8 @@ class Simulation:
                     await network.wait_for_mail(agent)
                     continue
                 if message.level == level:
-                    self._keep(message, got, seen)
-                    if len(got) >= expected:
+                    self._keep(agent, message, got, seen)
+                    if len(seen) >= expected:
                         break
                 elif message.level > level:
                     self._stash.setdefault((agent, message.level), []).append(message)
@@ -323,16 +332,21 @@ class Simulation:
             if armed:
                 network.disarm_timeout(agent)
             del self._waits[agent]
-        if len(got) < expected:
-            self.emit("timeout", agent=agent, level=level, expected=expected, received=len(got))
+        if len(seen) < expected:
+            self.emit("timeout", agent=agent, level=level, expected=expected, received=len(seen))
         return got
 
-    def _keep(self, message: Message, got: list[Message], seen: set[int]) -> None:
+    def _keep(self, agent: int, message: Message, got: list[Message], seen: set[int]) -> None:
         if id(message) in seen:
             self.duplicates_discarded += 1
-        else:
-            seen.add(id(message))
-            got.append(message)
+            return
+        seen.add(id(message))
+        payload = message.payload
+        if isinstance(payload, State) and not _finite_state(payload):
+            self.invalid_messages += 1
+            self.emit("invalid_message", agent=agent, sender=message.sender, level=message.level)
+            return
+        got.append(message)
 
     def merge(self, agent: int, level: int, own: State, messages: Sequence[Message]) -> State:
         """Merge the valid states that arrived into `own`, store and return the result.

@@ -39,8 +39,10 @@ class Triggers:
                 callback()
             else:
                 self._by_phase.setdefault(when, []).append(callback)
+        elif when <= self._loop.time():
+            callback()
         else:
-            self._loop.call_at(max(when, self._loop.time()), callback)
+            self._loop.call_at(when, callback)
 
     def phase_started(self, *names: str) -> None:
         """A level of these names (phase, level name) started: fire what waited for them."""

@@ -221,3 +221,34 @@ def test_flip_mirrors_the_honest_value_about_the_truth() -> None:
 def test_bad_faults_are_clear_scenario_errors(fault: dict[str, Any], message: str) -> None:
     with pytest.raises(ScenarioError, match=message):
         load_scenario({"agents": {"count": 22}, "faults": [fault]})
+
+
+BASELINES = ["all-to-all", "degroot", "gossip", "recursive-doubling", "tree", "push-sum"]
+
+
+@pytest.mark.parametrize("protocol", BASELINES)
+def test_baselines_inherit_crashes_without_stalling(protocol: str) -> None:
+    scenario = load_scenario(
+        "scenarios/canonical-22.yaml",
+        [f"protocol.name={protocol}", "protocol.max_rounds=30", "faults=[{kind: crash, count: 3, at: 15ms}]"],
+    )
+    summary = simulate(scenario).summary
+    assert len(summary["crashed"]) == 3
+    assert summary["stalled"] is None
+    assert not summary["interrupted"]
+
+
+@pytest.mark.parametrize("protocol", BASELINES)
+def test_c19_baselines_reject_a_liars_infinity(protocol: str) -> None:
+    scenario = load_scenario(
+        "scenarios/canonical-22.yaml",
+        [
+            f"protocol.name={protocol}",
+            "protocol.max_rounds=30",
+            "faults=[{kind: byzantine, strategy: constant, value: .inf, agents: [20]}]",
+        ],
+    )
+    result = simulate(scenario)
+    assert result.summary["messages_invalid"] > 0
+    assert np.isfinite(np.delete(result.final_values, 20, axis=0)).all()
+    assert math.isfinite(result.summary["consensus"])

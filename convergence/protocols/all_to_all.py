@@ -46,4 +46,4 @@ class AllToAllProtocol:
             got = await sim.collect(agent, current, len(others), sim.now + sim.phase_timeout)
             if got:
                 sim.set_state(agent, merge_heard(sim, state, got))
-            current = await self.rounds.advance(current)
+            current = await self.rounds.advance(current, agent)

@@ -131,4 +131,4 @@ class DegrootProtocol:
                 for message in got:
                     value = value + weight_of[message.sender] * message.payload.value
                 sim.set_state(agent, State(value, state.weight))
-            current = await self.rounds.advance(current)
+            current = await self.rounds.advance(current, agent)

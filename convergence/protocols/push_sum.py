@@ -91,7 +91,7 @@ class PushSumProtocol:
             self.s[agent], self.w[agent] = s, w
             if w > 0.0:
                 sim.set_state(agent, State(s / w, w))
-            current = await self.rounds.advance(current)
+            current = await self.rounds.advance(current, agent)
 
 
 def _fsum_columns(values: FloatArray) -> list[float]:

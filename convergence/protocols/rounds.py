@@ -1,10 +1,11 @@
 """Synchronous rounds for the iterative protocols (all-to-all, degroot, gossip, push-sum).
 
-Every participant calls `Rounds.advance(r)` when it has finished round r. The last one to
-arrive ends the round: the runtime's consensus is checked against the target, the round
-and time limits and the protocol's own stop test, then every participant is released into
-round r + 1 together (or told to stop). The barrier is the synchronous model's global round
-clock: it sends no messages and costs no virtual time beyond waiting for the slowest agent.
+Every participant calls `Rounds.advance(r, agent)` when it has finished round r. The last one
+to arrive ends the round (an agent that crashes leaves the barrier for good): the runtime's
+consensus is checked against the target, the round and time limits and the protocol's own
+stop test, then every participant is released into round r + 1 together (or told to stop).
+The barrier is the synchronous model's global round clock: it sends no messages and costs no
+virtual time beyond waiting for the slowest agent.
 
 Events: each phase is a block of `stride` rounds (`stride` = 1 unless `max_rounds` exceeds
 the scenario's timeline budget), with `level` = the block's last round, so event volume stays
@@ -52,7 +53,10 @@ class Rounds:
         self.round = 0
         self.reason: str | None = None
         self._arrived = 0
+        self._waiting: set[int] = set()
         self._released = anyio.Event()
+        if participants == sim.n:
+            sim.crash_listeners.append(self._crashed)
         self._sent_mark = 0
         self._dropped_mark = 0
         self._block_start = 1
@@ -73,21 +77,32 @@ class Rounds:
         """The first round to run (1), or None when the run stopped before it began."""
         return None if self.reason is not None else 1
 
-    async def advance(self, finished: int) -> int | None:
+    async def advance(self, finished: int, agent: int = -1) -> int | None:
         """Mark round `finished` done for one participant; return the next round, or None."""
         if self.reason is not None:
             return None
         self._arrived += 1
-        if self._arrived == self.participants:
+        if self._arrived >= self.participants:
             self._end_round()
         else:
+            self._waiting.add(agent)
             await self._released.wait()
         return None if self.reason is not None else finished + 1
+
+    def _crashed(self, agent: int) -> None:
+        """A crashed agent leaves the barrier; the round ends if it was the last one missing."""
+        self.participants -= 1
+        if agent in self._waiting:
+            self._waiting.discard(agent)
+            self._arrived -= 1
+        if self.reason is None and 0 < self.participants <= self._arrived:
+            self._end_round()
 
     def _end_round(self) -> None:
         sim = self.sim
         self.round += 1
         self._arrived = 0
+        self._waiting.clear()
         if self.on_round_end is not None:
             self.on_round_end(self.round)
         score, _ = sim.snapshot()
