@@ -95,3 +95,13 @@ def test_a_choice_comparison_reports_accuracy_and_renders(tmp_path: Path) -> Non
     assert f"x {BASELINE} [95% CI]" in text
     assert "accuracy" in text
     assert "all-to-all needs x" in text
+
+
+def test_any_executor_gives_the_same_rows_as_the_local_pool() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = compare(COMPARE_22, protocols=["symmetric", "gossip"], replicates=2, workers=1)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        threaded = compare(COMPARE_22, protocols=["symmetric", "gossip"], replicates=2, executor=pool)
+    assert threaded.rows == local.rows
+    assert threaded.to_dict() == local.to_dict()
