@@ -204,6 +204,7 @@ def compare(
     workers: int | None = None,
     executor: ExecutorSpec = None,
     out: str | Path | None = None,
+    plugins: Sequence[str] = (),
     on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> Comparison:
     """Run `scenario` under each protocol for the same `replicates` seeds; compare them.
@@ -215,6 +216,7 @@ def compare(
         executor: None (local pool), any `concurrent.futures.Executor`, a
             `distributed.Client`, `"dask"` or a Dask scheduler address.
         out: directory to write compare.json and compare.csv into (nothing written without).
+        plugins: modules or `.py` files registering extra behaviours, imported in workers.
         on_row: called with each finished row, in completion order (for progress).
 
     Raises:
@@ -236,7 +238,7 @@ def compare(
         raise ConvergenceError(f"replicates must be >= 1, got {replicates}")
     seeds = replicate_seeds(scenario.seed, replicates)
     jobs = [
-        Job(key=(name, replicate), scenario=_with_protocol(scenario, name), seed=seed)
+        Job(key=(name, replicate), scenario=_with_protocol(scenario, name), seed=seed, plugins=tuple(plugins))
         for name in names
         for replicate, seed in enumerate(seeds)
     ]

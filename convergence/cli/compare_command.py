@@ -42,6 +42,17 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--workers", type=_positive, metavar="W", help="worker processes (default: one per CPU)"
     )
+    parser.add_argument(
+        "--dask", metavar="ADDRESS", help="run on a Dask scheduler (tcp://host:8786, or 'local')"
+    )
+    parser.add_argument(
+        "--plugin",
+        dest="plugins",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="module or .py file registering extra behaviours (repeatable)",
+    )
     parser.add_argument("--seed", type=int, help="override the scenario's seed (the seeds' root)")
     parser.add_argument("--out", type=Path, help="output directory (default runs/<name>-compare/)")
     add_overrides(parser)
@@ -74,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
             replicates=args.replicates,
             seed=args.seed,
             workers=args.workers,
+            executor=None if args.dask is None else ("dask" if args.dask == "local" else args.dask),
+            plugins=args.plugins,
             on_row=progress,
         )
     wall = time.perf_counter() - wall_start
