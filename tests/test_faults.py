@@ -252,3 +252,38 @@ def test_c19_baselines_reject_a_liars_infinity(protocol: str) -> None:
     assert result.summary["messages_invalid"] > 0
     assert np.isfinite(np.delete(result.final_values, 20, axis=0)).all()
     assert math.isfinite(result.summary["consensus"])
+
+
+@pytest.mark.parametrize("name", ["byzantine-22", "crash-22", "partition-22", "stragglers-22"])
+def test_fault_scenarios_are_reproducible(name: str) -> None:
+    import json
+
+    scenario = load_scenario(f"scenarios/{name}.yaml")
+    first, second = simulate(scenario, seed=4), simulate(scenario, seed=4)
+    assert json.dumps(first.events) == json.dumps(second.events)
+
+
+def test_a_loop_with_nothing_to_wait_for_calls_the_stall_hook() -> None:
+    import anyio
+
+    from convergence.clock import VirtualEventLoop, run_virtual
+
+    calls: list[float] = []
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, VirtualEventLoop)
+        never = anyio.Event()
+
+        def on_stall() -> bool:
+            calls.append(loop.time())
+            never.set()  # unblock the waiter, as the watchdog's cancel does
+            return True
+
+        loop.on_stall = on_stall
+        await anyio.sleep(2.0)
+        await never.wait()
+        return loop.time()
+
+    assert run_virtual(main) == 2.0
+    assert calls == [2.0]
