@@ -17,7 +17,7 @@ import numpy as np
 
 from convergence.agent import Behaviour, FloatArray, State
 from convergence.messages import Message
-from convergence.metrics import consensus_score, dispersion
+from convergence.metrics import dispersion
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -62,7 +62,7 @@ def emit_merge(
         members=list(members),
         mean=[float(v) for v in values.mean(axis=0)],
         dispersion=d,
-        consensus=consensus_score(d, sim.d0),
+        consensus=sim.task.consensus(values, d, sim.d0),
         messages=messages,
     )
 
