@@ -27,7 +27,7 @@ def _without_wall_time(summary: dict[str, object]) -> dict[str, object]:
 def test_all_is_sorted_complete_and_resolves() -> None:
     names = convergence.__all__
     assert names == sorted(names)
-    promised = {"Result", "Scenario", "SweepResult", "load_scenario", "run", "run_sync", "sweep"}
+    promised = {"Result", "Scenario", "SweepResult", "compare", "load_scenario", "run", "run_sync", "sweep"}
     assert promised <= set(names)
     public = {
         n for n, v in vars(convergence).items() if not n.startswith("_") and not isinstance(v, ModuleType)
