@@ -28,6 +28,23 @@ def final_messages(result: convergence.Result) -> int:
     return int(result.summary["messages_sent"])
 
 
+def fragile(result: convergence.Result) -> float:
+    if result.summary["n_agents"] == 6:
+        raise ValueError("no metric for 6 agents")
+    return 1.0
+
+
+def test_a_run_that_raises_is_failed_with_the_reason_and_the_rest_run() -> None:
+    result = convergence.sweep(CANONICAL, {"agents.count": [6, 10]}, replicates=2, metrics={"m": fragile})
+    assert [(r["agents.count"], r["status"], r["reason"]) for r in result.rows] == [
+        (6, "failed", "ValueError: no metric for 6 agents"),
+        (6, "failed", "ValueError: no metric for 6 agents"),
+        (10, "ok", None),
+        (10, "ok", None),
+    ]
+    assert [r.get("m") for r in result.rows] == [None, None, 1.0, 1.0]
+
+
 def test_sweep_rows_identical_with_1_and_2_workers_and_seeds_differ() -> None:
     grid: dict[str, list[Any]] = {"agents.count": [6, 22], "network.drop": [0.0, 0.2]}
     one = convergence.sweep(CANONICAL, grid, replicates=4, seed=42, workers=1)
