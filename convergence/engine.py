@@ -406,6 +406,8 @@ class Simulation:
     def finish(self) -> None:
         """Emit the final sample, the exchange counts and `run_end` with the totals."""
         self.watchdog.stop()
+        if self.triggers.pending:
+            self.emit("never_started", phases=self.triggers.pending)
         if self.planned:
             self.emit(
                 "exchanges",

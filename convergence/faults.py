@@ -44,6 +44,11 @@ class Triggers:
         else:
             self._loop.call_at(when, callback)
 
+    @property
+    def pending(self) -> list[str]:
+        """Phase names still awaited (a fault or partition that never started)."""
+        return sorted(self._by_phase)
+
     def phase_started(self, *names: str) -> None:
         """A level of these names (phase, level name) started: fire what waited for them."""
         for name in names:

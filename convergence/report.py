@@ -104,6 +104,11 @@ def fault_lines(summary: dict[str, Any]) -> list[Text]:
         by_kind.setdefault(fault["kind"], []).append(label)
     if by_kind:
         lines.append(Text("faults: " + "; ".join(f"{k} {', '.join(v)}" for k, v in by_kind.items())))
+    if summary.get("faults_never_started"):
+        names = ", ".join(summary["faults_never_started"])
+        lines.append(
+            Text(f"no level of phase {names} ever started: faults waiting for it never began", style="yellow")
+        )
     for error in summary.get("errors") or []:
         lines.append(
             Text(

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
 
 from convergence.edgelist import read_edge_list
-from convergence.scenario_faults import Fault, Link, Partition, Validation
+from convergence.scenario_faults import ByzantineFault, Fault, Link, Partition, Validation
 from convergence.scenario_types import Count, Duration, PositiveDuration, Probability
 from convergence.scenario_types import ScenarioModel as _Model
 
@@ -458,6 +458,17 @@ class Scenario(_Model):
         named = sum(f.size for f in self.faults)
         if named > n:
             raise ValueError(f"faults name {named} agents but there are only {n}")
+        width = self.task.options if isinstance(self.task, ChoiceTask) else self.task.dimensions
+        for i, fault in enumerate(self.faults):
+            if (
+                isinstance(fault, ByzantineFault)
+                and isinstance(fault.value, list)
+                and len(fault.value) != width
+            ):
+                raise ValueError(
+                    f"faults.{i}.value lists {len(fault.value)} values but a state has {width}; "
+                    "give one value per coordinate, or a single number"
+                )
         return self
 
     def with_(self, **changes: Any) -> Scenario:

@@ -89,10 +89,12 @@ def _faults(
     events: Sequence[Mapping[str, Any]], start: Mapping[str, Any], end: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     crashes = [e for e in events if e["event"] == "agent_crashed"]
+    unstarted: list[str] = next((e["phases"] for e in events if e["event"] == "never_started"), [])
     stalled = next((e for e in events if e["event"] == "stalled"), None)
     extra = ("messages_invalid", "messages_quarantined", "messages_duplicated", "messages_cut", "mass_loss")
     return {
         "faults": list(start.get("faults", [])),
+        "faults_never_started": list(unstarted),
         "crashed": [{"agent": e["agent"], "t": e["t"], "reason": e["reason"]} for e in crashes],
         "errors": [{"agent": e["agent"], "t": e["t"], **e["error"]} for e in crashes if "error" in e],
         "stalled": (

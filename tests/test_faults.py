@@ -287,3 +287,16 @@ def test_a_loop_with_nothing_to_wait_for_calls_the_stall_hook() -> None:
 
     assert run_virtual(main) == 2.0
     assert calls == [2.0]
+
+
+def test_a_fault_waiting_for_a_phase_that_never_starts_is_reported() -> None:
+    summary = run(small(faults=[{"kind": "crash", "count": 1, "at": "octads"}])).summary
+    assert summary["faults_never_started"] == ["octads"]
+    assert summary["crashed"] == []
+
+
+def test_a_constant_lie_must_fit_the_state() -> None:
+    with pytest.raises(ScenarioError, match=r"faults\.0\.value lists 3 values but a state has 2"):
+        load_scenario(
+            small(faults=[{"kind": "byzantine", "strategy": "constant", "value": [1, 2, 3], "count": 1}])
+        )
