@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-COMMANDS = ("run", "plan", "validate", "show", "schema", "check", "sweep", "compare")
+COMMANDS = ("run", "plan", "validate", "show", "schema", "check", "sweep", "compare", "replay")
 
 
 def build_parser() -> argparse.ArgumentParser:

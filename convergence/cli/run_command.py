@@ -1,11 +1,19 @@
-"""`convergence run FILE`: run a scenario, record it, print the summary."""
+"""`convergence run FILE`: run a scenario, record it, print the summary (or show it live).
+
+Ctrl-C stops the run cleanly: the terminal is restored, the events recorded so far stay in
+`events.jsonl`, `summary.json` is written from them marked `interrupted`, and the exit
+status is 130.
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import time as wall_clock
 from pathlib import Path
 from typing import Any
 
+from convergence.cli._display import add_display_options
 from convergence.cli._options import add_overrides
 
 __all__ = ["register"]
@@ -20,12 +28,23 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--explain-metrics", action="store_true", help="print how each metric is computed after the summary"
     )
+    add_display_options(parser)
     parser.set_defaults(handler=run)
+
+
+def partial_summary(events: list[dict[str, Any]], scenario_name: str, seed: int) -> dict[str, Any]:
+    """The summary of the events recorded before an interruption (`interrupted: true`)."""
+    from convergence.summary import summarize
+
+    if any(event["event"] == "run_start" for event in events):
+        return summarize(events)
+    return {"scenario": scenario_name, "seed": seed, "interrupted": True, "phases": []}
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from convergence.cli._display import closing_text, is_live_terminal, open_display
     from convergence.engine import simulate
     from convergence.loader import load_scenario
     from convergence.recorder import RunRecorder, allocate_run_dir
@@ -41,18 +60,32 @@ def run(args: argparse.Namespace) -> int:
         directory = args.out
     else:
         directory = allocate_run_dir(Path("runs"), f"{scenario.name}-{seed}")
+    console = Console()
     recorder = RunRecorder(directory, scenario)
+    events: list[dict[str, Any]] = []
+    wall_start = wall_clock.perf_counter()
     try:
-        result = simulate(scenario, seed=seed, subscribers=[recorder])
+        with open_display(console, live=args.live, speed_text=args.speed) as display:
+            summary = simulate(scenario, seed=seed, subscribers=[recorder, events.append, *display]).summary
+    except KeyboardInterrupt:
+        # A second Ctrl-C must not cut the summary short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        summary = partial_summary(events, scenario.name, seed)
+        summary["wall_time_s"] = wall_clock.perf_counter() - wall_start
     finally:
         recorder.close()
-    recorder.write_summary(result.summary)
-    console = Console()
-    console.print(summary_table(result.summary))
+    recorder.write_summary(summary)
+    if args.live and is_live_terminal(console):
+        console.print(closing_text(summary, directory))
+    elif summary.get("phases") is not None and "n_agents" in summary:
+        console.print(summary_table(summary))
+        console.print(f"recorded in [bold]{directory}[/bold]")
     if args.explain_metrics:
         from convergence.quality import EXPLANATIONS
 
         for name, text in EXPLANATIONS.items():
             console.print(f"[bold]{name}[/bold]: {text}", highlight=False)
-    console.print(f"recorded in [bold]{directory}[/bold]")
+    if summary.get("interrupted"):
+        console.print(f"interrupted: kept {len(events)} events in {directory}", style="bold red")
+        return 130
     return 0
