@@ -113,16 +113,16 @@ def render_dashboard(
     tree_rows = sum(1 for p in state.phases.values() if p.groups and p.phase != "init")
     tree_rows += 1 if state.observers else 0
     metrics = metrics_lines(state, 999)
+    rows = height - 1
     top, agents, bottom, events = _split(
-        height - 1,
-        (4, 1 + max(phase_rows, tree_rows, 1)),
-        (2, 1 + _agents_wanted(state.n_agents, width)),
+        rows,
+        (4, min(1 + max(phase_rows, tree_rows, 1), max(4, rows * 2 // 5))),
+        (2, min(1 + _agents_wanted(state.n_agents, width), max(2, rows // 4))),
         (5, 1 + max(len(metrics), 14 if wide else 10)),
         (0 if wide else 3, 0 if wide else 9),
     )
     if events < 3:  # a titled section with less than two lines is noise: give them away
         bottom, events = bottom + events, 0
-    agents = min(agents, max(2, (height - 1) // 3))
     left = min(48, max(28, width * 2 // 5))
     right = width - left - 1
     if top:
@@ -141,7 +141,7 @@ def render_dashboard(
         metrics_width = min(40, max(34, width // 3))
         columns = [metrics_width]
         if wide:
-            columns.append((width - metrics_width) // 2)
+            columns.append((width - metrics_width) * 3 // 5)
         chart_width = width - sum(columns) - len(columns)
         sections = [
             _section("consensus over time", chart_lines(state, chart_width, body), chart_width, body),

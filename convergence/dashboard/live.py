@@ -9,7 +9,6 @@ the final frame.
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import sys
@@ -86,15 +85,15 @@ class Pacer:
         self.wait(float(event.get("t") or 0.0))
 
 
-class _LineCapture(io.TextIOBase):
+class _LineCapture:
     """Stands in for stdout or stderr during a live run: keeps whole lines for later.
 
     `rich_proxied_file` lets Rich keep writing the live region to the real stream.
     """
 
     def __init__(self, stream: TextIO, name: str, sink: Callable[[str, str], None]) -> None:
-        super().__init__()
         self.rich_proxied_file = stream
+        self.encoding = getattr(stream, "encoding", "utf-8")
         self._name = name
         self._sink = sink
         self._partial = ""
@@ -187,7 +186,7 @@ class LiveDashboard:
                 self._restore.pop()()
             self._live.stop()
         for stream, line in self.output:
-            print(line, file=sys.stdout if stream == "stdout" else sys.stderr)
+            print(line, file=self.console.file if stream == "stdout" else sys.stderr, flush=True)
         width, height = self.console.size
         frame = render_dashboard(
             self.state, width=width, height=height - _ROWS_BELOW, wall_time=self.pacer.wall_elapsed

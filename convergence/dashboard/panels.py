@@ -56,8 +56,11 @@ def _line(*parts: tuple[str, Style | str] | str, width: int) -> Text:
     return text
 
 
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def _fmt(value: Any, digits: int = 3) -> str:
+    """A number with `digits` decimals, or `-` for anything that is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "-"
+    return f"{value:.{digits}f}"
 
 
 def _window(count: int, focus: int, rows: int) -> range:
@@ -157,8 +160,10 @@ def tree_lines(state: DashboardState, width: int, rows: int) -> list[Text]:
         lines.append(_line(("observers ", "bold"), (f"{ids} (audit, rejoin at full)", _PENDING), width=width))
     if not levels:
         return lines or [_line(("no merges yet", _PENDING), width=width)]
-    names = [p.level for p in levels]
-    focus = names.index(state.current_level) if state.current_level in names else len(levels) - 1
+    current = state.current_level
+    focus = next(
+        (i for i, p in enumerate(levels) if current is not None and p.level >= current), len(levels) - 1
+    )
     cells_width = max(4, width - 10)
     for index in _window(len(levels), focus, rows - len(lines)):
         p = levels[index]

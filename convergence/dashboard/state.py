@@ -170,7 +170,8 @@ class DashboardState:
     def _on_run_start(self, event: Event) -> None:
         self.started = True
         self.header = {k: event.get(k) for k in ("scenario", "protocol", "seed", "n_agents")}
-        self.n_agents = int(event.get("n_agents") or 0)
+        n = event.get("n_agents")
+        self.n_agents = n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 0
         self.target = _number(event.get("target"))
         self.d0 = _number(event.get("d0"))
         truth = event.get("truth")
