@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run demo tools test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -15,7 +15,14 @@ install: $(STAMP)
 run: $(STAMP)
 	.venv/bin/convergence run scenarios/canonical-22.yaml
 
-test: $(STAMP)
+demo: $(STAMP)
+	.venv/bin/convergence run scenarios/canonical-22.yaml --live
+
+# tmux lets the tests drive the live dashboard in a real terminal; without it they skip.
+tools:
+	@command -v tmux >/dev/null || { apt-get update -qq && apt-get install -y -qq tmux >/dev/null; } || echo "tmux unavailable: terminal tests will skip"
+
+test: $(STAMP) tools
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import time as wall_clock
 from collections.abc import Callable, Mapping
@@ -187,7 +188,7 @@ class LiveDashboard:
             self._live.stop()
         for stream, line in self.output:
             print(line, file=self.console.file if stream == "stdout" else sys.stderr, flush=True)
-        width, height = self.console.size
+        width, height = self._size()
         frame = render_dashboard(
             self.state, width=width, height=height - _ROWS_BELOW, wall_time=self.pacer.wall_elapsed
         )
@@ -207,9 +208,23 @@ class LiveDashboard:
         if self._due():
             self.refresh()
 
+    def _size(self) -> tuple[int, int]:
+        """The terminal's size now, asked of the terminal itself.
+
+        Rich pins the size when COLUMNS/LINES are set in the environment; a live view must
+        follow resizes, so it asks the terminal and updates the console to match.
+        """
+        try:
+            width, height = os.get_terminal_size(self.console.file.fileno())
+        except (AttributeError, OSError, ValueError):
+            return self.console.size
+        if (width, height) != tuple(self.console.size):
+            self.console.size = (width, height)
+        return width, height
+
     def refresh(self) -> None:
         """Render the state for the terminal's current size and draw it."""
-        width, height = self.console.size
+        width, height = self._size()
         frame = render_dashboard(self.state, width=width, height=height, wall_time=self.pacer.wall_elapsed)
         self._live.update(frame, refresh=True)
         self._last_refresh = wall_clock.perf_counter()

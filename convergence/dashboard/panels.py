@@ -261,11 +261,10 @@ def metrics_lines(state: DashboardState, width: int) -> list[Text]:
     target = state.target
     reached = state.consensus is not None and target is not None and state.consensus >= target
     score_style: Style | str = agreement_style(state.consensus) if state.consensus is not None else _PENDING
-    ratio = state.metrics.get("error_ratio")
     rows: list[tuple[str, str, Style | str]] = [
         ("consensus", f"{_fmt(state.consensus)} / {_fmt(target, 2)}{' ✓' if reached else ''}", score_style),
         ("dispersion", f"{_fmt(state.dispersion, 4)} (D0 {_fmt(state.d0, 3)})", ""),
-        ("error", _fmt(state.error(), 4) + (f" x{ratio:.3f}" if ratio is not None else ""), ""),
+        ("error", _error_text(state), ""),
         ("messages", f"{state.messages:,} sent, {state.dropped:,} dropped", ""),
     ]
     sps, cqi = state.metrics.get("sps"), state.metrics.get("cqi")
@@ -275,6 +274,16 @@ def metrics_lines(state: DashboardState, width: int) -> list[Text]:
     if late:
         rows.append(("late", f"{late:.0f}", ""))
     return [_line((f"{label:<10} ", _PENDING), (value, style), width=width) for label, value, style in rows]
+
+
+def _error_text(state: DashboardState) -> str:
+    error = state.error()
+    if error is None:
+        return "-"
+    if "error" not in state.metrics:
+        return f"~{error:.4f} (estimate)"
+    ratio = state.metrics.get("error_ratio")
+    return f"{error:.4f}" + (f" (x{ratio:.3f})" if ratio is not None else "")
 
 
 def _describe(name: str, fields: dict[str, Any]) -> str:
