@@ -42,7 +42,8 @@ class Pane:
         return result.stdout
 
     def screen(self, *, history: bool = False, join: bool = False) -> str:
-        return self.tmux("capture-pane", "-p", "-t", "t", *(["-S", "-"] if history else []), *(["-J"] if join else []))
+        options = [*(["-S", "-"] if history else []), *(["-J"] if join else [])]
+        return self.tmux("capture-pane", "-p", "-t", "t", *options)
 
     def flag(self, name: str) -> str:
         return self.tmux("display-message", "-p", "-t", "t", f"#{{{name}}}").strip()
@@ -69,7 +70,8 @@ def terminal(tmp_path: Path) -> Iterator[type[Pane]]:
 
 def open_pane(tmp_path: Path, args: list[str], width: int = 80, height: int = 24) -> Pane:
     command = shlex.join([sys.executable, "-m", "convergence", *args])
-    return Pane(f"convergence-test-{tmp_path.name}", f"cd {shlex.quote(str(tmp_path))} && {command}", width, height)
+    where = shlex.quote(str(tmp_path))
+    return Pane(f"convergence-test-{tmp_path.name}", f"cd {where} && {command}", width, height)
 
 
 def assert_clean_history(pane: Pane, width: int) -> str:
@@ -147,7 +149,9 @@ with LiveDashboard(Console(), speed=0.2) as dashboard:
 """
 
 
-def test_c13_lines_printed_during_a_live_run_appear_once_above_it(terminal: type[Pane], tmp_path: Path) -> None:
+def test_c13_lines_printed_during_a_live_run_appear_once_above_it(
+    terminal: type[Pane], tmp_path: Path
+) -> None:
     script = tmp_path / "noisy.py"
     script.write_text(NOISY)
     command = shlex.join([sys.executable, str(script), str(CANONICAL)])
