@@ -298,6 +298,10 @@ def _describe(name: str, fields: dict[str, Any]) -> str:
         return str(fields["line"])
     if name == "run_start":
         return f"{fields.get('scenario')} N={fields.get('n_agents')} {fields.get('protocol')}"
+    if name == "exchanges" and isinstance(fields.get("levels"), list):
+        levels = [level for level in fields["levels"] if isinstance(level, dict)]
+        used, planned = (sum(int(level.get(key) or 0) for level in levels) for key in ("used", "planned"))
+        return f"{used}/{planned} planned exchanges used"
     if name == "run_end":
         return f"consensus {_fmt(fields.get('consensus'))} msgs {fields.get('messages_sent')}"
     parts = []

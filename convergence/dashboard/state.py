@@ -11,11 +11,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from convergence.quality import cqi, sps
 
 __all__ = ["AgentMark", "DashboardState", "GroupView", "PhaseView", "mark_for"]
 
@@ -105,7 +108,7 @@ def mark_for(name: str) -> str | None:
         return AgentMark.CRASHED
     if "quarantin" in lowered:
         return AgentMark.QUARANTINED
-    if "flag" in lowered or "validation" in lowered or "suspect" in lowered:
+    if "flag" in lowered or "validation" in lowered or "suspect" in lowered or "check_failed" in lowered:
         return AgentMark.FLAGGED
     if "byzantine" in lowered:
         return AgentMark.BYZANTINE
@@ -183,8 +186,10 @@ class DashboardState:
         for level in event.get("levels") or []:
             if isinstance(level, Mapping) and isinstance(level.get("level"), int):
                 self._phase(level)
-        for agent in _agent_ids({"agents": event.get("byzantine") or event.get("faulty") or []}):
-            self.marks.setdefault(agent, set()).add(AgentMark.BYZANTINE)
+        for fault in event.get("faults") or []:
+            if isinstance(fault, Mapping) and fault.get("kind") == "byzantine":
+                for agent in _agent_ids(fault):
+                    self.marks.setdefault(agent, set()).add(AgentMark.BYZANTINE)
 
     def _phase(self, event: Event) -> PhaseView:
         level = int(event["level"])
@@ -250,6 +255,14 @@ class DashboardState:
         if isinstance(event.get("messages"), int):
             self.messages = int(event["messages"])
 
+    def _on_exchanges(self, event: Event) -> None:
+        levels = event.get("levels")
+        if isinstance(levels, list) and all(isinstance(level, Mapping) for level in levels):
+            with suppress(KeyError, TypeError, ValueError):
+                value = sps(levels)
+                if value is not None:
+                    self.metrics["sps"] = value
+
     def _on_run_end(self, event: Event) -> None:
         self.finished = True
         self.consensus = _number(event.get("consensus"))
@@ -259,6 +272,13 @@ class DashboardState:
         if isinstance(event.get("messages_dropped"), int):
             self.dropped = int(event["messages_dropped"])
         self.current_level = None
+        if "sps" in self.metrics and self.consensus is not None and "cqi" not in self.metrics:
+            # CQI as the summary computes it: messages used = all sent after the init broadcast
+            init = self.phases[0].messages if 0 in self.phases else 0
+            used = self.messages - (init if isinstance(init, int) else 0)
+            value = cqi(self.consensus, self.metrics["sps"], self.n_agents, used)["cqi"]
+            if value is not None:
+                self.metrics["cqi"] = value
 
     def _pick_metrics(self, event: Event) -> None:
         for key in ("sps", "cqi", "error", "error_ratio", "messages_late", "invalid"):

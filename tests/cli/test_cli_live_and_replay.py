@@ -97,16 +97,25 @@ def test_sigint_mid_run_keeps_the_events_and_marks_the_summary_interrupted(tmp_p
 
 
 @pytest.mark.parametrize(
-    "overrides", [[], ["--set", "network.drop=0.2"], ["--set", "agents.count=37", "--seed", "3"]]
+    ("scenario", "overrides"),
+    [
+        ("canonical-22", []),
+        ("crash-22", []),
+        ("byzantine-22", []),
+        ("canonical-22", ["--set", "network.drop=0.2"]),
+        ("canonical-22", ["--set", "agents.count=37", "--seed", "3"]),
+    ],
 )
-def test_replay_rebuilds_the_recorded_summary(tmp_path: Path, overrides: list[str]) -> None:
+def test_replay_rebuilds_the_recorded_summary(tmp_path: Path, scenario: str, overrides: list[str]) -> None:
     out = tmp_path / "run"
-    assert cli("run", CANONICAL, *overrides, "--out", out).returncode == 0
+    assert cli("run", ROOT / "scenarios" / f"{scenario}.yaml", *overrides, "--out", out).returncode == 0
     replayed = cli("replay", out, "--json")
     assert replayed.returncode == 0, replayed.stderr
     recorded = json.loads((out / "summary.json").read_text())
     assert json.loads(replayed.stdout) == without_wall(recorded)
-    if overrides[:2] == ["--set", "network.drop=0.2"]:
+    if scenario == "crash-22":
+        assert len(recorded["crashed"]) == 3
+    if "network.drop=0.2" in overrides:
         assert recorded["messages_dropped"] > 0
     table = cli("replay", out)
     assert table.returncode == 0

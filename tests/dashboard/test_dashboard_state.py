@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convergence.dashboard import DashboardState, render_dashboard
 from convergence.dashboard.state import AgentMark
+from convergence.engine import simulate
+from convergence.loader import load_scenario
 from convergence.summary import summarize
+from tests.dashboard.conftest import ROOT
 
 Events = list[dict[str, Any]]
 
@@ -86,6 +90,25 @@ def test_fault_and_unknown_events_mark_agents_and_reach_the_feed(canonical_event
     text = render_dashboard(state, width=200, height=40).plain()
     assert "something_new payload={…} values=1.5,2.5,3,4…" in text
     assert "SPS / CQI  97.5 / 0.810" in text
+
+
+@pytest.mark.parametrize("scenario", ["crash-22", "byzantine-22"])
+def test_fault_runs_mark_agents_and_match_the_summary_metrics(scenario: str) -> None:
+    events: Events = []
+    result = simulate(load_scenario(ROOT / "scenarios" / f"{scenario}.yaml"), subscribers=[events.append])
+    state = DashboardState.from_events(events)
+    summary = result.summary
+    assert state.metrics["sps"] == pytest.approx(summary["sps"])
+    assert state.metrics["cqi"] == pytest.approx(summary["cqi"])
+    assert len(summary["crashed"]) == (3 if scenario == "crash-22" else 0)
+    for crash in summary["crashed"]:
+        assert state.mark_of(crash["agent"]) == AgentMark.CRASHED
+    for agent in summary.get("validation", {}).get("flagged", []):
+        assert state.mark_of(agent) in (AgentMark.FLAGGED, AgentMark.QUARANTINED)
+    if scenario == "byzantine-22":
+        assert summary["validation"]["flagged"]
+    text = render_dashboard(state, width=80, height=22).plain()
+    assert f"SPS / CQI  {summary['sps']:.1f} / {summary['cqi']:.3f}" in text
 
 
 def test_summary_of_the_fold_input_is_unchanged(canonical_events: Events) -> None:
