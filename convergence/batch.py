@@ -22,7 +22,7 @@ from convergence.errors import ConvergenceError
 from convergence.executors import ExecutorHandle, sigint_deferred
 from convergence.scenario import Scenario
 
-__all__ = ["Job", "Metric", "Outcome", "check_picklable", "execute", "run_jobs", "serializer_for"]
+__all__ = ["Job", "Metric", "Outcome", "execute", "portable_metrics", "run_jobs"]
 
 Metric = Callable[[Any], Any]
 """A user metric: called in the worker with the run's `convergence.Result`."""
@@ -86,34 +86,56 @@ def execute(job: Job) -> Outcome:
     )
 
 
-def serializer_for(executor: Any) -> Callable[[Any], bytes] | None:
-    """How jobs travel to `executor`'s workers: None in-process, cloudpickle for Dask."""
+class _ByValue:
+    """A metric that travels by value (cloudpickle), so one defined in a notebook or as a
+    lambda reaches process workers, which cannot import it by name."""
+
+    def __init__(self, metric: Metric) -> None:
+        self.metric = metric
+
+    def __call__(self, result: Any) -> Any:
+        return self.metric(result)
+
+    def __reduce__(self) -> tuple[Callable[[bytes], _ByValue], tuple[bytes]]:
+        import cloudpickle
+
+        return _from_bytes, (cloudpickle.dumps(self.metric),)
+
+
+def _from_bytes(blob: bytes) -> _ByValue:
+    return _ByValue(pickle.loads(blob))
+
+
+def portable_metrics(metrics: Mapping[str, Metric], executor: Any) -> dict[str, Metric]:
+    """Metrics ready to travel to `executor`'s workers, checked before any work starts.
+
+    Threads need nothing. Elsewhere a metric goes by value when cloudpickle is installed
+    (the `notebook` and `dask` extras bring it), else by reference (stdlib pickle).
+
+    Raises:
+        ConvergenceError: naming a metric that cannot be pickled.
+    """
     if isinstance(executor, ThreadPoolExecutor):
-        return None
-    if isinstance(executor, str) or type(executor).__module__.startswith("distributed"):
-        import cloudpickle  # the serializer Dask uses; installed with distributed
-
-        dumps: Callable[[Any], bytes] = cloudpickle.dumps
-        return dumps
-    return pickle.dumps
-
-
-def check_picklable(metrics: Mapping[str, Metric], executor: Any) -> None:
-    """Fail before any work starts if a metric cannot travel to the executor's workers."""
-    dumps = serializer_for(executor)
-    if dumps is None:
-        return
+        return dict(metrics)
+    try:
+        import cloudpickle  # noqa: F401
+    except ImportError:
+        wrap: Callable[[Metric], Metric] = lambda metric: metric  # noqa: E731
+    else:
+        wrap = _ByValue
+    portable = {name: wrap(metric) for name, metric in metrics.items()}
     for name, metric in metrics.items():
         try:
-            dumps(metric)
+            pickle.dumps(portable[name])
         except Exception as exc:
             what = getattr(metric, "__qualname__", type(metric).__qualname__)
             module = getattr(metric, "__module__", "?")
             raise ConvergenceError(
                 f"metric {name!r} ({module}.{what}) cannot be pickled for worker processes "
-                f"({type(exc).__name__}: {exc}); define it at module level, or pass "
+                f"({type(exc).__name__}: {exc}); make it self-contained, or pass "
                 "executor=concurrent.futures.ThreadPoolExecutor()"
             ) from None
+    return portable
 
 
 def run_jobs(

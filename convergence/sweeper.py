@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from convergence.batch import Job, Metric, Outcome, check_picklable, run_jobs
+from convergence.batch import Job, Metric, Outcome, portable_metrics, run_jobs
 from convergence.errors import ConvergenceError, ScenarioError
 from convergence.executors import ExecutorSpec, open_executor, sigint_deferred
 from convergence.loader import load_scenario
@@ -109,8 +109,7 @@ def sweep(
     root = base.seed if seed is None else seed
     points = _points(base, grid)
     seeds = replicate_seeds(root, replicates)
-    metric_items = tuple((metrics or {}).items())
-    check_picklable(dict(metric_items), executor)
+    metric_items = tuple(portable_metrics(metrics or {}, executor).items())
     spec = {
         "scenario": base.to_yaml_dict(),
         "grid": grid,

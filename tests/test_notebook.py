@@ -27,3 +27,5 @@ def test_c07_quickstart_notebook_runs_in_a_real_kernel(monkeypatch: pytest.Monke
     tables = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     assert any("canonical-22 (symmetric, seed 7)" in html for html in tables)
     assert any("sweep: 36 runs, 0 failed, complete" in html for html in tables)
+    # A metric defined in a notebook cell reached the process workers (by value).
+    assert any("messages_per_agent" in html for html in tables)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -88,21 +89,33 @@ def test_worker_that_dies_is_failed_with_reason_and_the_rest_is_saved(tmp_path: 
 
 
 def test_c21_unpicklable_metric_fails_before_any_worker_starts(tmp_path: Path) -> None:
+    lock = threading.Lock()
     with ProcessPoolExecutor(max_workers=2) as pool:
         with pytest.raises(
             ConvergenceError,
-            match=r"^metric 'spread' \((tests\.)?test_sweep\.test_c21_\w+\.<locals>\.<lambda>\) "
-            r"cannot be pickled",
+            match=r"^metric 'locked' \((tests\.)?test_sweep\.test_c21_\w+\.<locals>\.<lambda>\) "
+            r"cannot be pickled for worker processes \(TypeError: cannot pickle '_thread.lock' object\)",
         ):
             convergence.sweep(
                 CANONICAL,
                 {"agents.count": [6]},
                 executor=pool,
                 out=tmp_path / "out",
-                metrics={"spread": lambda r: r.summary["dispersion"]},
+                metrics={"locked": lambda r: lock.locked()},
             )
         assert not pool._processes  # no worker was ever started
     assert not (tmp_path / "out").exists()
+
+
+def test_c21_lambda_metric_travels_by_value_to_process_workers() -> None:
+    result = convergence.sweep(
+        CANONICAL,
+        {"agents.count": [6, 10]},
+        workers=2,
+        metrics={"sent": lambda r: r.summary["messages_sent"]},
+    )
+    assert [r["status"] for r in result.rows] == ["ok", "ok"]
+    assert [r["sent"] for r in result.rows] == [r["messages_sent"] for r in result.rows]
 
 
 def test_metrics_run_in_workers_and_lambdas_work_on_threads() -> None:
