@@ -28,7 +28,7 @@ from convergence.agent import BehaviourContext, FloatArray, State
 from convergence.clock import VirtualEventLoop, run_virtual
 from convergence.faults import FaultRuntime, Triggers, corrupt_payload
 from convergence.messages import Message, MessageKind
-from convergence.metrics import dispersion
+from convergence.metrics import dispersion, exact_sum
 from convergence.network import Network
 from convergence.scenario import Scenario
 from convergence.scenario_faults import Partition
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 __all__ = ["Event", "RunResult", "Simulation", "simulate"]
 
 Event = dict[str, Any]
+MergeRule = Callable[[State, Sequence[Message]], State]
+"""A protocol's own update from its state and the valid messages heard (see `merge`)."""
 Subscriber = Callable[[Event], None]
 
 
@@ -348,15 +350,24 @@ class Simulation:
             return
         got.append(message)
 
-    def merge(self, agent: int, level: int, own: State, messages: Sequence[Message]) -> State:
+    def merge(
+        self,
+        agent: int,
+        level: int,
+        own: State,
+        messages: Sequence[Message],
+        rule: MergeRule | None = None,
+    ) -> State:
         """Merge the valid states that arrived into `own`, store and return the result.
 
         Non-finite states are rejected and counted (`invalid_message` events), states from
         quarantined senders are skipped; the rest count as used exchanges (SPS). A
         behaviour that raises, or returns a non-finite state, crashes its agent.
+        `rule(own, valid_messages)` replaces the behaviour's `merge(own, states)` for
+        protocols whose update is not a two-group merge (DeGroot weights, gossip halves).
         """
         excluded = self.excluded[agent]
-        states: list[State] = []
+        valid: list[Message] = []
         for message in messages:
             if not _valid_state(message.payload):
                 self.invalid_messages += 1
@@ -364,12 +375,15 @@ class Simulation:
             elif message.sender in excluded:
                 self.quarantined_messages += 1
             else:
-                states.append(message.payload)
-        self.used[level] += len(states)
-        if not states:
+                valid.append(message)
+        self.used[level] += len(valid)
+        if not valid:
             return own
         try:
-            merged = self.behaviour.merge(own, states)
+            if rule is None:
+                merged = self.behaviour.merge(own, [message.payload for message in valid])
+            else:
+                merged = rule(own, valid)
             if not _valid_state(merged):
                 raise ValueError(f"behaviour {self.behaviour.name!r} returned a non-finite state")
         except Exception as exc:
@@ -437,10 +451,13 @@ class Simulation:
         fields.update(self.task.outcome(self.live_values(), self.initial_values))
         self.emit("run_end", **fields)
 
-    def mass_loss(self) -> list[float]:
-        """Per coordinate: sum of initial minus sum of final values over all agents (exact)."""
+    def mass_loss(self) -> list[float | None]:
+        """Per coordinate: sum of initial minus sum of final values over all agents (exact).
+
+        None where the sum overflows (a liar's huge value can get into merged states).
+        """
         return [
-            math.fsum(np.concatenate((self.initial_values[:, k], -self.values[:, k])).tolist())
+            exact_sum(np.concatenate((self.initial_values[:, k], -self.values[:, k])).tolist())
             for k in range(self.values.shape[1])
         ]
 

@@ -32,6 +32,7 @@ __all__ = [
     "accuracy",
     "consensus_score",
     "dispersion",
+    "exact_sum",
     "plurality",
     "time_to_consensus",
     "top_options",
@@ -51,6 +52,14 @@ def dispersion(states: FloatArray) -> float:
         return 0.0
     centred = states - states.mean(axis=0)
     return float(np.sqrt(np.einsum("ij,ij->i", centred, centred)).mean())
+
+
+def exact_sum(values: Sequence[float]) -> float | None:
+    """The correctly rounded sum (math.fsum), or None when it overflows."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return None
 
 
 def consensus_score(d: float, d0: float) -> float:

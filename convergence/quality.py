@@ -52,7 +52,11 @@ def rer(phases: Sequence[Mapping[str, Any]], d0: float) -> list[dict[str, Any]]:
     for level in sorted(key for key in by_level if key >= 1):
         before, after = by_level.get(level - 1), by_level[level]
         messages = int(after.get("messages", 0))
-        if before is None or d0 <= 0 or messages == 0:
+        # A huge (finite) Byzantine value can overflow a dispersion to inf: no ratio then.
+        finite = (
+            before is not None and math.isfinite(before["dispersion"]) and math.isfinite(after["dispersion"])
+        )
+        if before is None or not finite or not 0 < d0 < math.inf or messages == 0:
             rows.append({"level": level, "removed": None, "messages": messages, "e": None})
             continue
         removed = math.log(max(before["dispersion"], floor) / max(after["dispersion"], floor))

@@ -10,11 +10,11 @@ The topology is ignored: every agent messages every other.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
-from convergence.messages import MessageKind
 from convergence.protocols.common import merge_heard, run_agents
-from convergence.protocols.rounds import Rounds
+from convergence.protocols.rounds import Rounds, exchange_rounds
 from convergence.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -38,12 +38,4 @@ class AllToAllProtocol:
 
     async def _agent(self, sim: Simulation, agent: int) -> None:
         others = [other for other in range(sim.n) if other != agent]
-        current = self.rounds.first()
-        while current is not None:
-            state = sim.state_of(agent)
-            for other in others:
-                sim.send(agent, other, MessageKind.STATE, current, state)
-            got = await sim.collect(agent, current, len(others), sim.now + sim.phase_timeout)
-            if got:
-                sim.set_state(agent, merge_heard(sim, state, got))
-            current = await self.rounds.advance(current, agent)
+        await exchange_rounds(sim, self.rounds, agent, others, partial(merge_heard, sim.behaviour))

@@ -24,7 +24,16 @@ if TYPE_CHECKING:
 
     from convergence.engine import Simulation
 
-__all__ = ["PairRecorder", "StepBook", "StepInfo", "combine", "emit_merge", "merge_heard", "run_agents"]
+__all__ = [
+    "PairRecorder",
+    "StepBook",
+    "StepInfo",
+    "adopt",
+    "combine",
+    "emit_merge",
+    "merge_heard",
+    "run_agents",
+]
 
 
 def combine(behaviour: Behaviour, own: State, states: Sequence[State]) -> State:
@@ -38,15 +47,22 @@ def combine(behaviour: Behaviour, own: State, states: Sequence[State]) -> State:
     return own
 
 
-def merge_heard(sim: Simulation, own: State, heard: Sequence[Message]) -> State:
+def merge_heard(behaviour: Behaviour, own: State, heard: Sequence[Message]) -> State:
     """`combine` own state with the states heard this round, in sender order, keeping own weight.
 
-    Used by the repeated-round protocols (all-to-all, degroot with a non-linear behaviour):
-    the same agents are heard again every round, so their weights must not accumulate.
+    The merge rule (see `Simulation.merge`) of the repeated-round protocols (all-to-all,
+    degroot with a non-linear behaviour): the same agents are heard again every round, so
+    their weights must not accumulate.
     """
     ordered = sorted(heard, key=lambda message: message.sender)
-    merged = combine(sim.behaviour, own, [message.payload for message in ordered])
+    merged = combine(behaviour, own, [message.payload for message in ordered])
     return State(merged.value, own.weight)
+
+
+def adopt(own: State, heard: Sequence[Message]) -> State:
+    """The merge rule of a broadcast: take the state that came (the first, if several)."""
+    payload: State = heard[0].payload
+    return payload
 
 
 def emit_merge(
@@ -101,12 +117,13 @@ class PairRecorder:
 
 @dataclass(frozen=True)
 class StepInfo:
-    """One planned step of a fixed-step protocol: its name, phase and participant count."""
+    """One planned step of a fixed-step protocol: name, phase, groups, participants, messages."""
 
     name: str
     phase: str
     groups: int
     participants: int
+    messages: int
 
 
 class StepBook:
@@ -118,6 +135,8 @@ class StepBook:
         self._started = [False] * (len(steps) + 1)
         self._finished = [0] * (len(steps) + 1)
         sim.plan_samples(sum(step.participants for step in steps))
+        for level, step in enumerate(steps, start=1):
+            sim.plan_exchanges(level, step.messages)
         sim.emit(
             "run_start",
             **sim.start_fields(),

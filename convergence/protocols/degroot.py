@@ -21,14 +21,16 @@ the component count and stops as `stalled` at the components' fixed point.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from convergence.agent import FloatArray, State
-from convergence.messages import MessageKind
+from convergence.messages import Message
 from convergence.protocols.common import merge_heard, run_agents
-from convergence.protocols.rounds import Rounds
+from convergence.protocols.rounds import Rounds, exchange_rounds
 from convergence.scenario import Scenario
 from convergence.topology import Graph
 
@@ -112,23 +114,16 @@ class DegrootProtocol:
         first, last = int(graph.indptr[agent]), int(graph.indptr[agent + 1])
         neighbours = graph.indices[first:last].tolist()
         weight_of = dict(zip(neighbours, self.off[first:last].tolist(), strict=True))
-        current = self.rounds.first()
-        while current is not None:
-            state = sim.state_of(agent)
-            for other in neighbours:
-                sim.send(agent, other, MessageKind.STATE, current, state)
-            got = await sim.collect(agent, current, len(neighbours), sim.now + sim.phase_timeout)
-            if not self.linear:
-                if got:
-                    sim.set_state(agent, merge_heard(sim, state, got))
-            elif neighbours:
-                got.sort(key=lambda message: message.sender)
-                heard = {message.sender for message in got}
-                own = float(self.diagonal[agent]) + sum(
-                    weight_of[other] for other in neighbours if other not in heard
-                )
-                value = own * state.value
-                for message in got:
-                    value = value + weight_of[message.sender] * message.payload.value
-                sim.set_state(agent, State(value, state.weight))
-            current = await self.rounds.advance(current, agent)
+        diagonal = float(self.diagonal[agent])
+
+        def weighted(own: State, heard: Sequence[Message]) -> State:
+            # x_i <- W_ii x_i + sum_j W_ij x_j; a neighbour not heard leaves its W_ij on x_i.
+            ordered = sorted(heard, key=lambda message: message.sender)
+            senders = {message.sender for message in ordered}
+            value = (diagonal + sum(w for other, w in weight_of.items() if other not in senders)) * own.value
+            for message in ordered:
+                value = value + weight_of[message.sender] * message.payload.value
+            return State(value, own.weight)
+
+        rule = weighted if self.linear else partial(merge_heard, sim.behaviour)
+        await exchange_rounds(sim, self.rounds, agent, neighbours, rule)

@@ -14,15 +14,17 @@ reply leaves j updated and i not: the run still agrees, but not on the mean.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from convergence.agent import State
-from convergence.messages import MessageKind
+from convergence.agent import Behaviour, State
+from convergence.messages import Message, MessageKind
 from convergence.protocols.common import emit_merge
 from convergence.protocols.rounds import Rounds
 from convergence.scenario import Scenario
@@ -58,10 +60,16 @@ class GossipProtocol:
         streams = [anyio.create_memory_object_stream[Role](math.inf) for _ in range(sim.n)]
         self._pending = 0
         self._done = anyio.Event()
-        async with anyio.create_task_group() as group:
-            for agent, (_, receive) in enumerate(streams):
-                group.start_soon(self._agent, sim, agent, receive)
-            await self._schedule(sim, [send for send, _ in streams])
+        self._rule = partial(_average, sim.behaviour)
+        inboxes = [receive for _, receive in streams]
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(sim.run_agents, lambda agent: self._agent(sim, agent, inboxes[agent]))
+                await self._schedule(sim, [send for send, _ in streams])
+        finally:
+            for send, receive in streams:  # an agent crashed before it started never closed its own
+                send.close()
+                receive.close()
 
     async def _schedule(self, sim: Simulation, queues: list[MemoryObjectSendStream[Role]]) -> None:
         graph, rng, n = sim.graph, sim.rng, sim.n
@@ -75,9 +83,13 @@ class GossipProtocol:
                 if degree == 0:
                     continue
                 j = int(graph.indices[graph.indptr[i] + int(rng.integers(degree))])
-                self._pending, self._done = 2, anyio.Event()
-                queues[i].send_nowait((tick, True, j))
-                queues[j].send_nowait((tick, False, i))
+                if sim.crashed[i]:  # a crashed agent's clock wakes nobody
+                    continue
+                self._pending, self._done = 0, anyio.Event()
+                for agent, role in ((i, (tick, True, j)), (j, (tick, False, i))):
+                    if not sim.crashed[agent]:  # a crashed peer just never answers
+                        self._pending += 1
+                        queues[agent].send_nowait(role)
                 await self._done.wait()
                 if self.on_exchange is not None:
                     self.on_exchange(sim, tick)
@@ -94,23 +106,35 @@ class GossipProtocol:
             self._done.set()
 
     async def _agent(self, sim: Simulation, agent: int, roles: MemoryObjectReceiveStream[Role]) -> None:
-        async with roles:
+        active = False
+        try:
             async for tick, initiator, peer in roles:
+                active = True
                 if initiator:
                     state = sim.state_of(agent)
                     sim.send(agent, peer, MessageKind.STATE, tick, state)
                     got = await sim.collect(agent, tick, 1, sim.now + 2 * sim.phase_timeout)
-                    if got:
-                        sim.set_state(agent, _average(sim, state, got[0].payload))
+                    sim.merge(agent, tick, state, got, rule=self._rule)
                 else:
                     got = await sim.collect(agent, tick, 1, sim.now + sim.phase_timeout)
                     if got:
                         state = sim.state_of(agent)
                         sim.send(agent, peer, MessageKind.STATE, tick, state)
-                        sim.set_state(agent, _average(sim, state, got[0].payload))
+                        sim.merge(agent, tick, state, got, rule=self._rule)
+                active = False
                 self._finished()
+        finally:
+            # Crashed (cancelled) mid-exchange or with roles queued: release the scheduler.
+            if active:
+                self._finished()
+            with contextlib.suppress(anyio.WouldBlock, anyio.EndOfStream):
+                while True:
+                    roles.receive_nowait()
+                    self._finished()
+            roles.close()
 
 
-def _average(sim: Simulation, own: State, other: State) -> State:
-    merged = sim.behaviour.merge(own, [other])
+def _average(behaviour: Behaviour, own: State, heard: Sequence[Message]) -> State:
+    """Merge the two states, then each side keeps half the combined weight."""
+    merged = behaviour.merge(own, [heard[0].payload])
     return State(merged.value, merged.weight / 2.0)

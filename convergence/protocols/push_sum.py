@@ -1,27 +1,35 @@
 """Push-sum (Kempe, Dobra, Gehrke 2003): gossip that carries (sum, weight) pairs.
 
-Agent i holds s_i = w_i x_i and w_i (from its behaviour's initial state; weight 1 by
-default). Each synchronous round it keeps half of (s_i, w_i) and pushes the other half to a
-uniformly random neighbour on the topology; its estimate is s_i / w_i. Sums of s and w are
-conserved by every round as long as no message is lost, so the estimates converge to the
-weighted mean whoever talks to whom. A dropped message takes its mass with it: the run ends
-with a `mass` event giving the initial and final totals (compensated sums) and the share of
-weight lost, rather than pretending the result is exact.
+Agent i holds a weight w_i (from its behaviour's initial state; 1 by default) and an
+estimate x_i, so its sum is s_i = w_i x_i. Each synchronous round it keeps half of its
+weight and pushes the other half, with its estimate, to a uniformly random neighbour on the
+topology; it then takes the weight-averaged estimate of what it kept and what it was sent.
+That is exactly Kempe's (s, w) halving, written as (x, w) so that every message carries an
+estimate like the other protocols' (and a Byzantine sender lies about the estimate). Sums of
+s and w over the agents are conserved by every round while no message is lost, so the
+estimates converge to the weighted mean whoever talks to whom. The update is linear
+whatever the agents' behaviour (which gives only the initial state).
 
-A round ends when every message pushed in it has arrived or the phase timeout passed: the
-round clock knows how many pushes each agent was sent (the synchronous model's clock), so
-no agent waits for mail that was never posted.
+A dropped message takes its mass with it, and so does a crashed agent: the run ends with a
+`mass` event (compensated sums over the live agents) giving the initial and final weight and
+sums and the share of weight lost, rather than pretending the result is exact.
+
+A round ends when every push of the round has arrived or the phase timeout passed: the round
+clock knows how many pushes each agent was sent (the synchronous model's clock), so no agent
+waits for mail that was never posted.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from convergence.agent import FloatArray, State
-from convergence.messages import MessageKind
+from convergence.messages import Message, MessageKind
+from convergence.metrics import exact_sum
 from convergence.protocols.common import run_agents
 from convergence.protocols.rounds import Rounds
 from convergence.scenario import Scenario
@@ -29,7 +37,17 @@ from convergence.scenario import Scenario
 if TYPE_CHECKING:
     from convergence.engine import Simulation
 
-__all__ = ["PushSumProtocol"]
+__all__ = ["PushSumProtocol", "push_sum_merge"]
+
+
+def push_sum_merge(own: State, heard: Sequence[Message]) -> State:
+    """The kept half plus every push heard: weights add, sums (weight x estimate) add."""
+    ordered = sorted(heard, key=lambda message: message.sender)
+    weight = own.weight + math.fsum(message.payload.weight for message in ordered)
+    total = own.weight * own.value
+    for message in ordered:
+        total = total + message.payload.weight * message.payload.value
+    return State(total / weight, weight) if weight > 0.0 else own
 
 
 class PushSumProtocol:
@@ -41,17 +59,14 @@ class PushSumProtocol:
         self.scenario = scenario
 
     async def run(self, sim: Simulation) -> None:
-        graph = sim.graph
-        self.w: FloatArray = sim.weights.copy()
-        self.s: FloatArray = sim.values * self.w[:, None]
-        self.initial = (_fsum_columns(self.s), math.fsum(self.w.tolist()))
-        self._degrees = graph.degrees
+        self._degrees = sim.graph.degrees
+        self.initial = self._mass(sim)
         self.rounds = Rounds(sim, sim.n, phase_fields=self._weight_total, on_round_end=self._draw_targets)
         self.rounds.start()
         self._draw_targets(0)
         await run_agents(sim, self._agent)
-        sums, weight = _fsum_columns(self.s), math.fsum(self.w.tolist())
         sum0, weight0 = self.initial
+        sums, weight = self._mass(sim)
         sim.emit(
             "mass",
             weight_initial=weight0,
@@ -62,8 +77,20 @@ class PushSumProtocol:
             sum_final=sums,
         )
 
+    @staticmethod
+    def _mass(sim: Simulation) -> tuple[list[float | None], float]:
+        """(sum of w_i x_i per coordinate, sum of w_i) over the agents still up, compensated.
+
+        A sum that overflows (a liar's huge value) is None.
+        """
+        up = ~sim.crashed
+        weights = sim.weights[up]
+        with np.errstate(over="ignore"):
+            sums: FloatArray = sim.values[up] * weights[:, None]
+        return [exact_sum(column) for column in sums.T.tolist()], math.fsum(weights.tolist())
+
     def _weight_total(self) -> dict[str, float]:
-        return {"weight_total": math.fsum(self.w.tolist())}
+        return {"weight_total": self._mass(self.rounds.sim)[1]}
 
     def _draw_targets(self, _round: int) -> None:
         """Draw every agent's push target for the next round (-1: no neighbour, keep all)."""
@@ -73,26 +100,20 @@ class PushSumProtocol:
         slots = np.minimum(graph.indptr[:-1] + picks, max(len(graph.indices) - 1, 0))
         chosen = graph.indices[slots] if len(graph.indices) else np.zeros(sim.n, dtype=np.int64)
         self.targets = np.where(has, chosen, -1)
-        self.expected = np.bincount(self.targets[has], minlength=sim.n)
+        pushing = has & ~sim.crashed
+        self.expected = np.bincount(self.targets[pushing], minlength=sim.n)
 
     async def _agent(self, sim: Simulation, agent: int) -> None:
         current = self.rounds.first()
         while current is not None:
             target = int(self.targets[agent])
-            s, w = self.s[agent], float(self.w[agent])
+            state = sim.state_of(agent)
             if target >= 0:
-                s, w = s / 2.0, w / 2.0
-                sim.send(agent, target, MessageKind.STATE, current, State(s, w))
-            got = await sim.collect(agent, current, int(self.expected[agent]), sim.now + sim.phase_timeout)
-            got.sort(key=lambda message: message.sender)
-            for message in got:
-                s = s + message.payload.value
-                w += message.payload.weight
-            self.s[agent], self.w[agent] = s, w
-            if w > 0.0:
-                sim.set_state(agent, State(s / w, w))
+                state = State(state.value, state.weight / 2.0)
+                sim.set_state(agent, state)
+                sim.plan_exchanges(current, 1)
+                sim.send(agent, target, MessageKind.STATE, current, state)
+            wait = sim.now + sim.phase_timeout
+            got = await sim.collect(agent, current, int(self.expected[agent]), wait)
+            sim.merge(agent, current, state, got, rule=push_sum_merge)
             current = await self.rounds.advance(current, agent)
-
-
-def _fsum_columns(values: FloatArray) -> list[float]:
-    return [math.fsum(column) for column in values.T.tolist()]

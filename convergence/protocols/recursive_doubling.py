@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from convergence.messages import MessageKind
-from convergence.protocols.common import PairRecorder, StepBook, StepInfo, run_agents
+from convergence.protocols.common import PairRecorder, StepBook, StepInfo, adopt, run_agents
 from convergence.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -65,11 +65,12 @@ class RecursiveDoublingPlan:
         return 2 * rank + 1 if rank < r else rank + r
 
     def steps(self) -> list[StepInfo]:
-        fold = [StepInfo("fold", "fold", self.folded, 2 * self.folded)] if self.folded else []
+        pairs, core = self.folded, self.core
+        fold = [StepInfo("fold", "fold", pairs, 2 * pairs, pairs)] if pairs else []
         butterfly = [
-            StepInfo(f"butterfly-{k + 1}", "butterfly", self.core // 2, self.core) for k in range(self.rounds)
+            StepInfo(f"butterfly-{k + 1}", "butterfly", core // 2, core, core) for k in range(self.rounds)
         ]
-        unfold = [StepInfo("unfold", "unfold", self.folded, 2 * self.folded)] if self.folded else []
+        unfold = [StepInfo("unfold", "unfold", pairs, 2 * pairs, pairs)] if pairs else []
         return fold + butterfly + unfold
 
 
@@ -94,8 +95,7 @@ class RecursiveDoublingProtocol:
         state = sim.state_of(agent)
         sim.send(agent, partner, MessageKind.STATE, level, state)
         got = await sim.collect(agent, level, 1, sim.now + sim.phase_timeout)
-        if got:
-            sim.set_state(agent, sim.behaviour.merge(state, [got[0].payload]))
+        sim.merge(agent, level, state, got)
         self.pairs.done(level, group, agent)
         self.book.finish(level)
 
@@ -109,16 +109,14 @@ class RecursiveDoublingProtocol:
             self.pairs.done(1, agent // 2, agent)
             self.book.finish(1)
             got = await sim.collect(agent, last, 1, sim.now + sim.phase_timeout * last)
-            if got:
-                sim.set_state(agent, got[0].payload)
+            sim.merge(agent, last, sim.state_of(agent), got, rule=adopt)
             self.pairs.done(last, agent // 2, agent)
             self.book.finish(last)
             return
         if plan.folded and agent < 2 * plan.folded:
             self.book.start(1)
             got = await sim.collect(agent, 1, 1, sim.now + sim.phase_timeout)
-            if got:
-                sim.set_state(agent, sim.behaviour.merge(sim.state_of(agent), [got[0].payload]))
+            sim.merge(agent, 1, sim.state_of(agent), got)
             self.pairs.done(1, agent // 2, agent)
             self.book.finish(1)
         for k in range(plan.rounds):

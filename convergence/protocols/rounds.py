@@ -5,7 +5,8 @@ to arrive ends the round (an agent that crashes leaves the barrier for good): th
 consensus is checked against the target, the round and time limits and the protocol's own
 stop test, then every participant is released into round r + 1 together (or told to stop).
 The barrier is the synchronous model's global round clock: it sends no messages and costs no
-virtual time beyond waiting for the slowest agent.
+virtual time beyond waiting for the slowest agent. A crashed agent's peers lose what they
+send it, and their waits for its messages end at the phase timeout, as the network says.
 
 Events: each phase is a block of `stride` rounds (`stride` = 1 unless `max_rounds` exceeds
 the scenario's timeline budget), with `level` = the block's last round, so event volume stays
@@ -16,15 +17,17 @@ bounded for long runs. The run ends with a `stop` event: reason `target`, `max_r
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-if TYPE_CHECKING:
-    from convergence.engine import Simulation
+from convergence.messages import MessageKind
 
-__all__ = ["Rounds"]
+if TYPE_CHECKING:
+    from convergence.engine import MergeRule, Simulation
+
+__all__ = ["Rounds", "exchange_rounds"]
 
 
 class Rounds:
@@ -155,3 +158,22 @@ class Rounds:
         self.reason = reason
         score, _ = self.sim.snapshot()
         self.sim.emit("stop", reason=reason, rounds=self.round, consensus=score)
+
+
+async def exchange_rounds(
+    sim: Simulation, rounds: Rounds, agent: int, peers: Sequence[int], rule: MergeRule
+) -> None:
+    """One agent's synchronous rounds: send its state to `peers`, hear them, merge with `rule`.
+
+    Each round waits for every peer up to the phase timeout; `Simulation.merge` validates what
+    came before `rule` combines it (all-to-all, degroot).
+    """
+    current = rounds.first()
+    while current is not None:
+        state = sim.state_of(agent)
+        sim.plan_exchanges(current, len(peers))
+        for other in peers:
+            sim.send(agent, other, MessageKind.STATE, current, state)
+        got = await sim.collect(agent, current, len(peers), sim.now + sim.phase_timeout)
+        sim.merge(agent, current, state, got, rule=rule)
+        current = await rounds.advance(current, agent)

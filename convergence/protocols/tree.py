@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from convergence.messages import MessageKind
-from convergence.protocols.common import PairRecorder, StepBook, StepInfo, run_agents
+from convergence.protocols.common import PairRecorder, StepBook, StepInfo, adopt, run_agents
 from convergence.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -62,14 +62,14 @@ class TreePlan:
 
     def steps(self) -> list[StepInfo]:
         reduce = [
-            StepInfo(f"reduce-{k + 1}", "reduce", len(self.senders(k)), 2 * len(self.senders(k)))
+            StepInfo(f"reduce-{k + 1}", "reduce", groups, 2 * groups, groups)
             for k in range(self.depth)
+            for groups in [len(self.senders(k))]
         ]
         broadcast = [
-            StepInfo(
-                f"broadcast-{self.depth - k}", "broadcast", len(self.senders(k)), 2 * len(self.senders(k))
-            )
+            StepInfo(f"broadcast-{self.depth - k}", "broadcast", groups, 2 * groups, groups)
             for k in reversed(range(self.depth))
+            for groups in [len(self.senders(k))]
         ]
         return reduce + broadcast
 
@@ -100,8 +100,7 @@ class TreeProtocol:
             level = plan.reduce_level(k)
             book.start(level)
             got = await sim.collect(agent, level, 1, sim.now + sim.phase_timeout * (k + 1))
-            if got:
-                sim.set_state(agent, sim.behaviour.merge(sim.state_of(agent), [got[0].payload]))
+            sim.merge(agent, level, sim.state_of(agent), got)
             self.pairs.done(level, child >> (k + 1), agent)
             book.finish(level)
         if up is not None:
@@ -114,8 +113,7 @@ class TreeProtocol:
             level = plan.broadcast_level(up)
             waited = 2 * (plan.depth - up)
             got = await sim.collect(agent, level, 1, sim.now + sim.phase_timeout * waited)
-            if got:
-                sim.set_state(agent, got[0].payload)
+            sim.merge(agent, level, sim.state_of(agent), got, rule=adopt)
             self.pairs.done(level, agent >> (up + 1), agent)
             book.finish(level)
         for k in reversed(range(top)):
