@@ -286,11 +286,16 @@ def _error_text(state: DashboardState) -> str:
     return f"{error:.4f}" + (f" (x{ratio:.3f})" if ratio is not None else "")
 
 
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def _describe(name: str, fields: dict[str, Any]) -> str:
     if name in ("phase_start", "phase_end"):
         if name == "phase_end":
             return f"{fields.get('name', '?')} consensus {_fmt(fields.get('consensus'))}"
-        byes = ",".join(str(b) for b in fields.get("byes") or [])
+        raw = fields.get("byes")
+        byes = ",".join(str(b) for b in raw) if isinstance(raw, list) else ""
         return f"{fields.get('name', '?')} {fields.get('groups', '?')} groups" + (
             f", bye {byes}" if byes else ""
         )
@@ -300,7 +305,7 @@ def _describe(name: str, fields: dict[str, Any]) -> str:
         return f"{fields.get('scenario')} N={fields.get('n_agents')} {fields.get('protocol')}"
     if name == "exchanges" and isinstance(fields.get("levels"), list):
         levels = [level for level in fields["levels"] if isinstance(level, dict)]
-        used, planned = (sum(int(level.get(key) or 0) for level in levels) for key in ("used", "planned"))
+        used, planned = (sum(_count(level.get(key)) for level in levels) for key in ("used", "planned"))
         return f"{used}/{planned} planned exchanges used"
     if name == "run_end":
         return f"consensus {_fmt(fields.get('consensus'))} msgs {fields.get('messages_sent')}"

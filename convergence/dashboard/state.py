@@ -91,6 +91,17 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _ints(value: Any) -> list[int]:
+    """The integers in a list field (anything else in it, or a non-list, is ignored)."""
+    if not isinstance(value, list | tuple):
+        return []
+    return [int(item) for item in value if isinstance(item, int) and not isinstance(item, bool)]
+
+
 def _agent_ids(event: Event) -> list[int]:
     """Agent ids an event names, under any of the usual keys."""
     ids: list[int] = []
@@ -180,13 +191,15 @@ class DashboardState:
         truth = event.get("truth")
         if isinstance(truth, list) and truth:
             self.truth = np.array([_number(v) or 0.0 for v in truth])
-        self.observers = [int(a) for a in event.get("observers") or []]
+        self.observers = _ints(event.get("observers"))
         dims = len(self.truth) if self.truth is not None else 1
         self.values = np.full((self.n_agents, dims), np.nan)
-        for level in event.get("levels") or []:
+        levels = event.get("levels")
+        for level in levels if isinstance(levels, list) else []:
             if isinstance(level, Mapping) and isinstance(level.get("level"), int):
                 self._phase(level)
-        for fault in event.get("faults") or []:
+        faults = event.get("faults")
+        for fault in faults if isinstance(faults, list) else []:
             if isinstance(fault, Mapping) and fault.get("kind") == "byzantine":
                 for agent in _agent_ids(fault):
                     self.marks.setdefault(agent, set()).add(AgentMark.BYZANTINE)
@@ -196,10 +209,13 @@ class DashboardState:
         phase = self.phases.get(level)
         if phase is None:
             name = str(event.get("name") or f"level-{level}")
-            phase = PhaseView(level, name, str(event.get("phase") or name), int(event.get("groups") or 0))
+            phase = PhaseView(
+                level, name, str(event.get("phase") or name), max(0, _int(event.get("groups")) or 0)
+            )
             self.phases = dict(sorted({**self.phases, level: phase}.items()))
-        if isinstance(event.get("groups"), int):
-            phase.groups = int(event["groups"])
+        groups = _int(event.get("groups"))
+        if groups is not None:
+            phase.groups = max(0, groups)
         return phase
 
     def _on_phase_start(self, event: Event) -> None:
@@ -207,7 +223,7 @@ class DashboardState:
             return
         phase = self._phase(event)
         phase.started = self.time
-        phase.byes = [int(b) for b in event.get("byes") or []]
+        phase.byes = _ints(event.get("byes"))
         self._update_current()
 
     def _on_phase_end(self, event: Event) -> None:
@@ -217,8 +233,8 @@ class DashboardState:
         if phase.started is None:
             phase.started = self.time
         phase.ended = self.time
-        phase.messages = event.get("messages")
-        phase.dropped = event.get("dropped")
+        phase.messages = _int(event.get("messages"))
+        phase.dropped = _int(event.get("dropped"))
         phase.consensus = _number(event.get("consensus"))
         phase.dispersion = _number(event.get("dispersion"))
         self.dropped = sum(p.dropped or 0 for p in self.phases.values())
@@ -235,14 +251,14 @@ class DashboardState:
         phase = self._phase(event)
         phase.merged[int(event["group"])] = GroupView(
             group=int(event["group"]),
-            size=int(event.get("size") or 0),
+            size=_int(event.get("size")) or 0,
             consensus=_number(event.get("consensus")) or 0.0,
             dispersion=_number(event.get("dispersion")) or 0.0,
-            messages=int(event.get("messages") or 0),
+            messages=_int(event.get("messages")) or 0,
             time=self.time,
         )
         mean = event.get("mean")
-        members = [m for m in event.get("members") or [] if isinstance(m, int) and 0 <= m < self.n_agents]
+        members = [m for m in _ints(event.get("members")) if 0 <= m < self.n_agents]
         if isinstance(mean, list) and members and len(mean) == self.values.shape[1]:
             self.values[members] = [_number(v) if _number(v) is not None else np.nan for v in mean]
 

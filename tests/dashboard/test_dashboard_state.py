@@ -131,16 +131,12 @@ _names = st.sampled_from(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(_names, st.dictionaries(_keys, _values, max_size=6)), max_size=12))
 def test_malformed_events_never_break_the_fold_or_the_render(raw: list[tuple[str, dict[str, Any]]]) -> None:
     state = DashboardState()
     for name, fields in raw:
-        try:
-            state.apply({**fields, "event": name})
-        except (TypeError, ValueError, KeyError):
-            # a field of the wrong type may be refused, but only with an ordinary error
-            continue
+        state.apply({**fields, "event": name})
     frame = render_dashboard(state, width=80, height=22)
     assert len(frame.lines) <= 22
     assert all(line.cell_len <= 80 for line in frame.lines)
