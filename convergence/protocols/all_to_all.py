@@ -4,7 +4,8 @@ A round costs N(N - 1) messages (N = 22: 462). The merge is the behaviour's `com
 (folded `merge` by default) over the states received, in sender order; each agent keeps its
 own weight, so repeating rounds (bounded confidence, medians) never inflates weights.
 With `weighted-mean` one fault-free round gives every agent the exact mean. Rounds repeat
-until the consensus target or the round/time limit (see `convergence.protocols.rounds`).
+until the consensus target, the round/time limit, or a round that changes nothing (a fixed
+point, e.g. separate bounded-confidence clusters: `stalled`); see `convergence.protocols.rounds`.
 The topology is ignored: every agent messages every other.
 """
 
@@ -14,7 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from convergence.protocols.common import merge_heard, run_agents
-from convergence.protocols.rounds import Rounds, exchange_rounds
+from convergence.protocols.rounds import FixedPoint, Rounds, exchange_rounds
 from convergence.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class AllToAllProtocol:
         self.scenario = scenario
 
     async def run(self, sim: Simulation) -> None:
-        self.rounds = Rounds(sim, sim.n)
+        self.rounds = Rounds(sim, sim.n, stalled=FixedPoint(sim))
         self.rounds.start()
         await run_agents(sim, self._agent)
 

@@ -30,7 +30,7 @@ import numpy as np
 from convergence.agent import FloatArray, State
 from convergence.messages import Message
 from convergence.protocols.common import merge_heard, run_agents
-from convergence.protocols.rounds import Rounds, exchange_rounds
+from convergence.protocols.rounds import FixedPoint, Rounds, exchange_rounds
 from convergence.scenario import Scenario
 from convergence.topology import Graph
 
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
     from convergence.engine import Simulation
 
 __all__ = ["DegrootProtocol", "degroot_matrix", "degroot_weights", "perron_vector"]
-
-_STALL_TOLERANCE = 1e-15
 
 
 def degroot_weights(graph: Graph, kind: str) -> tuple[FloatArray, FloatArray]:
@@ -85,9 +83,8 @@ class DegrootProtocol:
         self.off, self.diagonal = degroot_weights(graph, self.kind)
         self.pi = perron_vector(graph, self.kind)
         self.linear = sim.behaviour.name == "weighted-mean"
-        self._previous = sim.values.copy()
         fields = self._invariant if self.linear else None
-        self.rounds = Rounds(sim, sim.n, stalled=self._stalled, phase_fields=fields)
+        self.rounds = Rounds(sim, sim.n, stalled=FixedPoint(sim), phase_fields=fields)
         self.rounds.start(weights=self.kind if self.linear else sim.behaviour.name)
         sim.emit(
             "topology",
@@ -101,13 +98,6 @@ class DegrootProtocol:
 
     def _invariant(self) -> dict[str, list[float]]:
         return {"invariant": [float(v) for v in self.pi @ self.rounds.sim.values]}
-
-    def _stalled(self, _round: int) -> bool:
-        values = self.rounds.sim.values
-        change = float(np.max(np.abs(values - self._previous))) if len(values) else 0.0
-        scale = 1.0 + float(np.max(np.abs(values))) if len(values) else 1.0
-        self._previous = values.copy()
-        return change <= _STALL_TOLERANCE * scale
 
     async def _agent(self, sim: Simulation, agent: int) -> None:
         graph = sim.graph

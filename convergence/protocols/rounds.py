@@ -21,13 +21,38 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import numpy as np
 
 from convergence.messages import MessageKind
 
 if TYPE_CHECKING:
     from convergence.engine import MergeRule, Simulation
 
-__all__ = ["Rounds", "exchange_rounds"]
+__all__ = ["FixedPoint", "Rounds", "exchange_rounds"]
+
+
+_STALL_TOLERANCE = 1e-15
+
+
+class FixedPoint:
+    """A stop test: no agent's value moved by more than 1e-15 (relative) in the last round.
+
+    For synchronous deterministic updates (all-to-all, degroot) that is a fixed point: the
+    next rounds would change nothing either (a disconnected graph, separate opinion clusters).
+    """
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self._previous = sim.values.copy()
+
+    def __call__(self, _round: int) -> bool:
+        values = self.sim.values
+        if not len(values):
+            return True
+        change = float(np.max(np.abs(values - self._previous)))
+        scale = 1.0 + float(np.max(np.abs(values)))
+        self._previous = values.copy()
+        return change <= _STALL_TOLERANCE * scale
 
 
 class Rounds:

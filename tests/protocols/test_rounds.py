@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from convergence.engine import simulate
-from convergence.oracles.harness import make_scenario
+from convergence.oracles.harness import make_scenario, run_preset
 
 
 def test_long_runs_group_rounds_into_bounded_phases() -> None:
@@ -40,3 +42,18 @@ def test_gossip_rounds_are_n_exchanges() -> None:
     assert result.summary["rounds"] == 3
     assert result.summary["messages_sent"] == 3 * 8 * 2
     assert all(phase["messages"] == 16 for phase in result.summary["phases"])
+
+
+def test_all_to_all_stops_at_a_fixed_point_of_separate_clusters() -> None:
+    # C20: epsilon = 0 on [0.2, 0.2, 0.8]: nothing moves, so the first round is the last.
+    scenario = make_scenario(
+        "all-to-all",
+        3,
+        agents={"behaviour": "bounded-confidence", "epsilon": 0.0},
+        task={"kind": "opinion"},
+        protocol={"max_rounds": 50},
+    )
+    result = run_preset(scenario, np.array([0.2, 0.2, 0.8]))
+    assert (result.summary["stop_reason"], result.summary["rounds"]) == ("stalled", 1)
+    assert result.final_values[:, 0].tolist() == [0.2, 0.2, 0.8]
+    assert result.summary["messages_sent"] == 6
