@@ -9,6 +9,7 @@ layer above this one.
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -78,6 +79,10 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
             when = handle.when()
             if when > self._virtual_time:
                 self._virtual_time = when
+                # The loop fires timers due before time() + resolution; far from zero a
+                # nanosecond is below a float's spacing, so keep the margin a few ulps wide
+                # or a timer due exactly now would never fire (the loop would spin).
+                self._clock_resolution = max(1e-9, 4 * math.ulp(when))
 
 
 def run_virtual(func: Callable[..., Awaitable[T]], *args: Any) -> T:

@@ -440,6 +440,8 @@ class Simulation:
             "messages_dropped": network.dropped,
             "messages_delivered": network.delivered,
             "messages_late": self.late_messages,
+            "messages_unread": network.unread() + sum(len(kept) for kept in self._stash.values()),
+            "messages_in_flight": network.in_flight(),
             "messages_invalid": self.invalid_messages,
             "messages_quarantined": self.quarantined_messages,
             "messages_duplicated": network.duplicated,

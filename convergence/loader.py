@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,18 @@ MAX_EXTENDS = 16
 """How long a chain of `extends:` may be."""
 
 
-def load_scenario(source: str | Path | Mapping[str, Any], overrides: Iterable[str] = ()) -> Scenario:
+def load_scenario(
+    source: str | Path | Mapping[str, Any],
+    overrides: Iterable[str] = (),
+    *,
+    behaviours: Collection[str] | None = None,
+) -> Scenario:
     """Load and validate a scenario from a YAML file path or from plain data.
 
     A relative `task.initial` CSV path is taken from the scenario file's folder (from the
-    working directory for plain data), made absolute, and its contents checked now.
+    working directory for plain data), made absolute, and its contents checked now. Given
+    `behaviours` (the names registered here), `agents.behaviour` must be one of them;
+    without it the name is checked when a run starts (plugins may register it in a worker).
 
     Raises:
         ScenarioError: with every problem found, each naming the file, line and field.
@@ -54,7 +61,8 @@ def load_scenario(source: str | Path | Mapping[str, Any], overrides: Iterable[st
         file = str(source)
         doc = _resolve(Path(source), file, ())
         base = Path(source).parent
-    return resolve_initial(_validate(apply_document_overrides(doc, overrides), file, base), base)
+    doc = apply_document_overrides(doc, overrides)
+    return resolve_initial(_validate(doc, file, base, behaviours), base)
 
 
 def resolve_initial(scenario: Scenario, base: Path) -> Scenario:
@@ -177,13 +185,16 @@ def _override_file(text: str) -> str:
     return f"--set {text}"
 
 
-def _validate(doc: Document, file: str, base_dir: Path | None = None) -> Scenario:
+def _validate(
+    doc: Document, file: str, base_dir: Path | None = None, behaviours: Collection[str] | None = None
+) -> Scenario:
     if not isinstance(doc.data, Mapping):
         place = doc.values.get((), Place(file))
         message = f"a scenario must be a mapping of keys, got {_kind(doc.data)}"
         raise ScenarioError([Problem(message, file=place.file, line=place.line, column=place.column)])
     try:
-        scenario = Scenario.model_validate(doc.data, context={"base_dir": base_dir})
+        context = {"base_dir": base_dir, "behaviours": behaviours}
+        scenario = Scenario.model_validate(doc.data, context=context)
     except ValidationError as exc:
         raise ScenarioError(validation_problems(exc, Scenario, doc, file, top_keys=("extends",))) from None
     flags = flag_problems(scenario, doc.data, doc, file)

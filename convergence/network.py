@@ -276,6 +276,14 @@ class Network:
     def timed_out(self, agent: int) -> bool:
         return self._timed_out[agent]
 
+    def in_flight(self) -> int:
+        """Messages sent but neither delivered nor lost yet (still on the wire)."""
+        return sum(1 for entry in self._queue if entry[2] is not None)
+
+    def unread(self) -> int:
+        """Messages delivered to an inbox that nobody has taken out yet."""
+        return sum(inbox.statistics().current_buffer_used for inbox in self.inboxes)
+
     def close(self) -> None:
         """Close every inbox; later deliveries count as drops."""
         if self._timer is not None:

@@ -14,10 +14,11 @@ from typing import IO, Any
 
 import structlog
 
+from convergence.errors import ConvergenceError
 from convergence.loader import scenario_yaml
 from convergence.scenario import Scenario
 
-__all__ = ["RunRecorder", "allocate_run_dir", "json_safe"]
+__all__ = ["RunRecorder", "allocate_run_dir", "json_safe", "prepare_run_dir"]
 
 
 def json_safe(value: Any) -> Any:
@@ -33,7 +34,7 @@ def json_safe(value: Any) -> Any:
 
 def allocate_run_dir(base: Path, name: str) -> Path:
     """A fresh directory `base/name`, or `name-2`, `name-3`, ... if taken; never reuses one."""
-    base.mkdir(parents=True, exist_ok=True)
+    _make_dirs(base)
     candidate, suffix = base / name, 1
     while True:
         try:
@@ -42,6 +43,31 @@ def allocate_run_dir(base: Path, name: str) -> Path:
         except FileExistsError:
             suffix += 1
             candidate = base / f"{name}-{suffix}"
+        except OSError as exc:
+            raise ConvergenceError(f"cannot create run directory {candidate}: {exc.strerror}") from None
+
+
+def prepare_run_dir(out: Path | None, base: Path, name: str) -> Path:
+    """The directory a run records into: `out` if new or empty, else a fresh one under `base`.
+
+    Raises:
+        ConvergenceError: `out` is a file, holds files already, or cannot be created.
+    """
+    if out is None:
+        return allocate_run_dir(base, name)
+    if out.exists() and not out.is_dir():
+        raise ConvergenceError(f"--out {out} is a file, not a directory; choose another --out")
+    if out.is_dir() and any(out.iterdir()):
+        raise ConvergenceError(f"run directory {out} exists and is not empty; choose another --out")
+    _make_dirs(out)
+    return out
+
+
+def _make_dirs(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConvergenceError(f"cannot create run directory {path}: {exc.strerror or exc}") from None
 
 
 def _time_and_event_first(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:

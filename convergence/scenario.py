@@ -5,11 +5,12 @@ Every model forbids unknown keys. Durations accept units (see `convergence.units
 
 from __future__ import annotations
 
+import difflib
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from convergence.edgelist import read_edge_list
 from convergence.scenario_faults import ByzantineFault, Fault, Link, Partition, Validation
@@ -65,6 +66,16 @@ class Agents(_Model):
     epsilon: Annotated[float, Field(ge=0.0)] | None = None
     """Confidence bound of `bounded-confidence` agents (required by them, unused by others)."""
     trim: Annotated[int, Field(ge=0)] | None = None
+
+    @field_validator("behaviour")
+    @classmethod
+    def _registered_behaviour(cls, name: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get("behaviours")
+        if known is not None and name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(sorted(known))}"
+            raise ValueError(f"unknown agent behaviour {name!r}{hint}")
+        return name
 
     @model_validator(mode="after")
     def _epsilon_only_for_bounded_confidence(self) -> Agents:

@@ -43,6 +43,8 @@ def summarize(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "messages_dropped": end["messages_dropped"] if end else None,
         "messages_delivered": end["messages_delivered"] if end else None,
         "messages_late": end["messages_late"] if end else None,
+        "messages_unread": end.get("messages_unread") if end else None,
+        "messages_in_flight": end.get("messages_in_flight") if end else None,
         "error": end.get("error") if end else None,
         "error_ratio": end.get("error_ratio") if end else None,
         "accuracy": end.get("accuracy") if end else None,

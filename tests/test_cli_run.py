@@ -97,3 +97,43 @@ def test_plan_prints_the_tree_for_any_n(tmp_path: Path) -> None:
         assert text in proc.stdout
     assert _run("plan", "--agents", "1", cwd=tmp_path).returncode == 0
     assert "100000" in _run("plan", "--agents", "100000", cwd=tmp_path).stdout
+
+
+def test_out_naming_a_file_is_a_one_line_error(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("keep")
+    for out, message in (
+        (afile, "is a file, not a directory"),
+        (afile / "sub", "cannot create run directory"),
+    ):
+        proc = _run("run", str(SCENARIOS / "canonical-22.yaml"), "--out", str(out), cwd=tmp_path)
+        assert proc.returncode == 2
+        assert message in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert afile.read_text() == "keep"
+
+
+def test_unknown_behaviour_is_refused_by_validate_and_run_with_a_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text("name: typo\nagents:\n  count: 4\n  behaviour: weighted-meen\n")
+    for command in ("validate", "run"):
+        proc = _run(command, str(path), cwd=tmp_path)
+        assert proc.returncode == 2
+        assert proc.stderr.strip() == (
+            f"error: {path}:4:14: agents.behaviour: unknown agent behaviour 'weighted-meen' "
+            "(did you mean 'weighted-mean'?)"
+        )
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        f"{sys.executable} -m convergence schema | head -1",
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.stdout.strip() == "{"
+    assert "Traceback" not in proc.stderr

@@ -93,3 +93,19 @@ def test_summary_counts_agree_with_the_phases() -> None:
     # [8+8, 8+8, 8+2] -> 16 + 16 + 16; [16+16] + bye 10 -> 32; [32+10] -> 64; + observers: 84.
     assert summary["messages_sent"] == 44 + 44 + 40 + 40 + 48 + 32 + 64 + 84
     assert 0.0 <= summary["consensus"] <= 1.0
+
+
+def test_every_message_is_accounted_for_at_the_end() -> None:
+    # A short timeout relative to the latency spread leaves messages arriving after their
+    # receiver has moved on: they must show up as late, unread or in flight, never vanish.
+    scenario = make_scenario(
+        agents={"count": 200},
+        network={"latency": {"distribution": "lognormal", "median": "5ms", "sigma": 1.5}, "drop": 0.05},
+        protocol={"phase_timeout": "8ms"},
+    )
+    summary = simulate(scenario, seed=2).summary
+    assert summary["messages_sent"] == (
+        summary["messages_delivered"] + summary["messages_dropped"] + summary["messages_in_flight"]
+    )
+    assert summary["messages_late"] + summary["messages_unread"] > 0
+    assert summary["messages_delivered"] >= summary["messages_late"] + summary["messages_unread"]

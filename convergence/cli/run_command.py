@@ -44,22 +44,16 @@ def partial_summary(events: list[dict[str, Any]], scenario_name: str, seed: int)
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from agents import BEHAVIOURS
     from convergence.cli._display import closing_text, is_live_terminal, open_display
     from convergence.engine import simulate
     from convergence.loader import load_scenario
-    from convergence.recorder import RunRecorder, allocate_run_dir
+    from convergence.recorder import RunRecorder, prepare_run_dir
     from convergence.report import summary_table
 
-    scenario = load_scenario(args.file, args.overrides)
+    scenario = load_scenario(args.file, args.overrides, behaviours=BEHAVIOURS)
     seed = scenario.seed if args.seed is None else args.seed
-    if args.out is not None:
-        if args.out.exists() and any(args.out.iterdir()):
-            from convergence.errors import ConvergenceError
-
-            raise ConvergenceError(f"run directory {args.out} exists and is not empty; choose another --out")
-        directory = args.out
-    else:
-        directory = allocate_run_dir(Path("runs"), f"{scenario.name}-{seed}")
+    directory = prepare_run_dir(args.out, Path("runs"), f"{scenario.name}-{seed}")
     console = Console()
     recorder = RunRecorder(directory, scenario)
     events: list[dict[str, Any]] = []

@@ -22,13 +22,14 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from agents import BEHAVIOURS
     from convergence.errors import ScenarioError
     from convergence.loader import load_scenario
 
     status = 0
     for file in args.files:
         try:
-            scenario = load_scenario(file, args.overrides)
+            scenario = load_scenario(file, args.overrides, behaviours=BEHAVIOURS)
         except ScenarioError as exc:
             status = 2
             for problem in exc.problems:
