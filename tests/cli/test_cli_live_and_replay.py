@@ -76,6 +76,8 @@ def test_sigint_mid_run_keeps_the_events_and_marks_the_summary_interrupted(tmp_p
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a test run started in the background inherits SIGINT ignored; the child must not
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     events = out / "events.jsonl"
