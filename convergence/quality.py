@@ -45,23 +45,27 @@ def sps(exchanges: Sequence[Mapping[str, Any]]) -> float | None:
 
 
 def rer(phases: Sequence[Mapping[str, Any]], d0: float) -> list[dict[str, Any]]:
-    """Per merge level: removed = ln(D_before / D_after), messages, e and rer (= e / e_1)."""
+    """Per merge level: removed = ln(D_before / D_after), messages, e and rer (= e / e_1).
+
+    D_before is the previous phase's dispersion (level 0, the init, or D0 when a protocol has
+    no init phase), so the baselines' steps and rounds (or blocks of rounds) get ratios too.
+    """
     by_level = {int(phase["level"]): phase for phase in phases}
     floor = _FLOOR * d0
     rows: list[dict[str, Any]] = []
+    before = float(by_level[0]["dispersion"]) if 0 in by_level else d0
     for level in sorted(key for key in by_level if key >= 1):
-        before, after = by_level.get(level - 1), by_level[level]
-        messages = int(after.get("messages", 0))
+        after = float(by_level[level]["dispersion"])
+        messages = int(by_level[level].get("messages", 0))
         # A huge (finite) Byzantine value can overflow a dispersion to inf: no ratio then.
-        finite = (
-            before is not None and math.isfinite(before["dispersion"]) and math.isfinite(after["dispersion"])
-        )
-        if before is None or not finite or not 0 < d0 < math.inf or messages == 0:
+        finite = math.isfinite(before) and math.isfinite(after)
+        if not finite or not 0 < d0 < math.inf or messages == 0:
             rows.append({"level": level, "removed": None, "messages": messages, "e": None})
-            continue
-        removed = math.log(max(before["dispersion"], floor) / max(after["dispersion"], floor))
-        rows.append({"level": level, "removed": removed, "messages": messages, "e": removed / messages})
-    e_1 = rows[0]["e"] if rows and rows[0]["level"] == 1 else None
+        else:
+            removed = math.log(max(before, floor) / max(after, floor))
+            rows.append({"level": level, "removed": removed, "messages": messages, "e": removed / messages})
+        before = after
+    e_1 = rows[0]["e"] if rows else None
     for row in rows:
         row["rer"] = row["e"] / e_1 if row["e"] is not None and e_1 else None
     return rows

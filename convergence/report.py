@@ -81,13 +81,18 @@ def summary_table(summary: dict[str, Any]) -> Group:
     return Group(*parts)
 
 
+_RER_SHOWN = 8
+
+
 def quality_line(summary: dict[str, Any]) -> Text:
     """The SPS / RER / CQI line."""
     line = Text()
     sps = summary.get("sps")
     line.append(f"SPS {sps:.1f}" if sps is not None else "SPS -", style="bold")
     rer = summary.get("rer") or []
-    line.append("   RER by level [" + ", ".join(_num(v, 3) for v in rer) + "]")
+    shown = ", ".join(_num(v, 3) for v in rer[:_RER_SHOWN])
+    more = f", ... {len(rer)} levels" if len(rer) > _RER_SHOWN else ""  # iterative runs: one per round
+    line.append(f"   RER by level [{shown}{more}]")
     line.append(f"   CQI {_num(summary.get('cqi'), 4)}", style="bold")
     if summary.get("m_used") is not None:
         efficiency = _num(summary.get("efficiency"), 3)

@@ -76,3 +76,12 @@ def test_butterfly_and_tree_record_a_merge_per_exchanging_pair() -> None:
     assert all(e["size"] == 2 for e in merges)
     tree = measure("tree", 22)[3]
     assert sum(e["event"] == "merge" for e in tree.events) == 42
+
+
+def test_baselines_get_rer_from_d0_when_they_have_no_init_phase() -> None:
+    # Level 1 (11 children send up) is measured against D0: removed = ln(D0 / D_1).
+    summary = measure("tree", 22)[3].summary
+    first = summary["rer_levels"][0]
+    assert (first["level"], first["messages"], first["rer"]) == (1, 11, 1.0)
+    assert first["removed"] > 0
+    assert len(summary["rer"]) == 10
