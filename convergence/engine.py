@@ -301,7 +301,7 @@ class Simulation:
         reaches a merge. A wait that ends short is recorded as a `timeout` event.
         """
         got: list[Message] = []
-        seen: set[int] = set()
+        seen: dict[int, Message] = {}  # by id; holding them keeps ids unique
         for message in self._stash.pop((agent, level), []):
             self._keep(agent, message, got, seen)
         if len(seen) >= expected:
@@ -338,11 +338,11 @@ class Simulation:
             self.emit("timeout", agent=agent, level=level, expected=expected, received=len(seen))
         return got
 
-    def _keep(self, agent: int, message: Message, got: list[Message], seen: set[int]) -> None:
+    def _keep(self, agent: int, message: Message, got: list[Message], seen: dict[int, Message]) -> None:
         if id(message) in seen:
             self.duplicates_discarded += 1
             return
-        seen.add(id(message))
+        seen[id(message)] = message
         payload = message.payload
         if isinstance(payload, State) and not _finite_state(payload):
             self.invalid_messages += 1

@@ -94,3 +94,10 @@ def test_fault_scenarios_load_and_say_what_to_look_at(name: str) -> None:
     path = ROOT / "scenarios" / f"{name}.yaml"
     assert path.read_text().startswith(f"# {name}:")
     assert load_scenario(path).name == name
+
+
+def test_tree_uses_exactly_m_min_messages_so_its_fault_free_cqi_is_1() -> None:
+    summary = simulate(load_scenario(ROOT / "scenarios/canonical-22.yaml", ["protocol.name=tree"])).summary
+    assert summary["m_used"] == 42 == summary["m_min"]
+    assert summary["sps"] == 100.0
+    assert summary["cqi"] == pytest.approx(summary["consensus"])
