@@ -22,6 +22,7 @@ __all__ = [
     "gossip_sum_invariant",
     "gossip_variance_decay",
     "gossip_variance_ratios",
+    "push_sum_mean",
 ]
 
 _TIGHT = {"target": 1.0 - 1e-12, "max_rounds": 2000}
@@ -150,4 +151,23 @@ def gossip_variance_decay() -> OracleResult:
         expected=f"mean V({k})/V(0) = (20/21)^{k} = {(20 / 21) ** k:.4f} (within 3 SE)",
         measured=f"{float(ratios[:, k].mean()):.4f}; worst |z| over k={checkpoints}: {worst:.2f}",
         passed=worst <= 3.0,
+    )
+
+
+@oracle("push-sum-mean", "Kempe, Dobra, Gehrke 2003: mass conserved, estimates -> mean")
+def push_sum_mean() -> OracleResult:
+    """Push-sum on the karate club without drops: no weight lost, every estimate at the mean."""
+    scenario = make_scenario(
+        "push-sum",
+        "topology",
+        network={"topology": "karate-club"},
+        protocol={"target": 1 - 1e-10, "max_rounds": 1500},
+    )
+    result = simulate(scenario, seed=2)
+    mass = next(e for e in result.events if e["event"] == "mass")
+    error = float(np.max(np.abs(result.final_values - result.initial_values.mean(axis=0))))
+    return OracleResult(
+        expected="weight lost 0 (1e-12); every agent -> initial mean (1e-8)",
+        measured=f"weight lost {mass['weight_lost']:.1e}; max |x_i - mean| = {error:.1e}",
+        passed=abs(mass["weight_lost"]) <= 1e-12 and error <= 1e-8,
     )
