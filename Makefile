@@ -16,7 +16,7 @@ run: $(STAMP)
 	.venv/bin/convergence run scenarios/canonical-22.yaml
 
 demo: $(STAMP)
-	.venv/bin/convergence run scenarios/canonical-22.yaml --live
+	@.venv/bin/convergence run scenarios/canonical-22.yaml --live
 
 # tmux lets the tests drive the live dashboard in a real terminal; without it they skip.
 tools:

@@ -31,8 +31,8 @@ Event = Mapping[str, Any]
 
 # Virtual seconds per wall second by default: the canonical run (~0.17 s) lasts ~3.5 s.
 DEFAULT_SPEED = 0.05
-# Rows left under the frame for the closing line and the shell prompt.
-_ROWS_BELOW = 2
+# Rows left under the final frame for the closing lines and the shell prompt.
+_ROWS_BELOW = 3
 _ALWAYS_REFRESH = frozenset({"run_start", "phase_start", "phase_end", "run_end"})
 
 

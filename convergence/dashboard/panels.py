@@ -129,12 +129,20 @@ def phases_lines(state: DashboardState, width: int, rows: int) -> list[Text]:
     return [line[:width] for line in lines]
 
 
-def _group_cells(phase: PhaseView, cell: int, per_cell: int) -> Text:
+def _group_ids(phase: PhaseView) -> list[int]:
+    """The groups to draw: the plan's `0..groups-1`, or, for protocols whose merges are not
+    numbered by a plan (gossip exchanges in a round), the merges that happened."""
+    if any(group >= phase.groups for group in phase.merged):
+        return sorted(phase.merged)
+    return list(range(phase.groups))
+
+
+def _group_cells(phase: PhaseView, ids: list[int], cell: int, per_cell: int) -> Text:
     """Cells for a level's groups: `per_cell` groups share a cell, coloured by consensus."""
     text = Text(no_wrap=True, end="")
     byes = set(phase.byes)
-    for start in range(0, phase.groups, per_cell):
-        groups = range(start, min(phase.groups, start + per_cell))
+    for start in range(0, len(ids), per_cell):
+        groups = ids[start : start + per_cell]
         merged = [phase.merged[g] for g in groups if g in phase.merged]
         if per_cell == 1 and groups[0] in byes:
             text.append(("bye" if cell >= 4 else "b").ljust(cell), "yellow")
@@ -167,11 +175,12 @@ def tree_lines(state: DashboardState, width: int, rows: int) -> list[Text]:
     cells_width = max(4, width - 10)
     for index in _window(len(levels), focus, rows - len(lines)):
         p = levels[index]
-        cell = next((c for c in (8, 3, 2, 1) if p.groups * c <= cells_width), 1)
-        per_cell = math.ceil(p.groups / cells_width) if p.groups > cells_width else 1
+        ids = _group_ids(p)
+        cell = next((c for c in (8, 3, 2, 1) if len(ids) * c <= cells_width), 1)
+        per_cell = math.ceil(len(ids) / cells_width) if len(ids) > cells_width else 1
         lit = "bold cyan" if p.level == state.current_level else "bold"
         line = _line((f"{p.name[:8]:<8}", lit), "  ", width=width)
-        line.append_text(_group_cells(p, cell, per_cell))
+        line.append_text(_group_cells(p, ids, cell, per_cell))
         lines.append(line[:width])
     return lines
 

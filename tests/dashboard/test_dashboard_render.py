@@ -117,3 +117,16 @@ def test_tiny_terminal_still_gives_a_frame_within_bounds(canonical_events: Event
         frame = render_dashboard(state, width=width, height=height)
         assert len(frame.lines) <= height
         assert all(line.cell_len <= width for line in frame.lines)
+
+
+def test_rounds_of_an_iterative_protocol_show_as_phases_with_their_merges() -> None:
+    from tests.dashboard.conftest import run_events
+
+    events = run_events("protocol.name=gossip")
+    state = DashboardState.from_events(events)
+    rounds = [e for e in events if e["event"] == "phase_end"]
+    assert len(state.phases) == len(rounds) >= 2
+    text = render_dashboard(state, width=100, height=30).plain()
+    first_merge = next(e for e in events if e["event"] == "merge" and e["level"] == 1)
+    assert re.search(rf"round-1\s+{first_merge['size']}:", text)
+    assert "stop reason=" in text
