@@ -164,8 +164,9 @@ def tree_lines(state: DashboardState, width: int, rows: int) -> list[Text]:
     levels = [p for p in state.phases.values() if p.groups > 0 and p.phase != "init"]
     lines: list[Text] = []
     if state.observers and rows > 1:
-        ids = ",".join(str(a) for a in state.observers[:8]) + ("…" if len(state.observers) > 8 else "")
-        lines.append(_line(("observers ", "bold"), (f"{ids} (audit, rejoin at full)", _PENDING), width=width))
+        names = ",".join(str(a) for a in state.observers[:8]) + ("…" if len(state.observers) > 8 else "")
+        note = (f"{names} (audit, rejoin at full)", _PENDING)
+        lines.append(_line(("observers ", "bold"), note, width=width))
     if not levels:
         return lines or [_line(("no merges yet", _PENDING), width=width)]
     current = state.current_level
