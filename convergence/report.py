@@ -16,7 +16,7 @@ __all__ = [
     "fault_lines",
     "format_members",
     "plan_tree",
-    "quality_line",
+    "quality_lines",
     "summary_table",
     "validation_table",
 ]
@@ -57,47 +57,53 @@ def summary_table(summary: dict[str, Any]) -> Group:
             _num(phase["t_end_s"], 6),
         )
     ttc = summary["time_to_consensus_s"]
-    totals = Text()
-    totals.append(f"consensus {_num(summary['consensus'])}", style="bold")
-    totals.append(f"   target {summary['target']} reached at ")
-    totals.append(f"{ttc:.6f}s" if ttc is not None else "never")
-    totals.append(f"   messages {summary['messages_sent']} sent, {summary['messages_dropped']} dropped")
+    head = Text()
+    head.append(f"consensus {_num(summary['consensus'])}", style="bold")
+    head.append(f" (D0 {_num(summary.get('d0'), 4)})")
+    target = summary["target"]
+    head.append(
+        f"   target {target} reached at {ttc:.6f}s" if ttc is not None else f"   target {target} not reached"
+    )
+    traffic = Text(f"messages {summary['messages_sent']} sent, {summary['messages_dropped']} dropped")
+    traffic.append(f"   virtual {_num(summary['t_end_s'], 6)}s")
+    if "wall_time_s" in summary:
+        traffic.append(f"   wall {summary['wall_time_s'] * 1e3:.1f}ms")
+    totals: list[Text] = [head, traffic]
     if summary.get("error") is not None:
         ratio = summary.get("error_ratio")
-        totals.append(f"   error {_num(summary['error'])} (x{_num(ratio, 3)} of the initial crowd)")
+        totals.append(Text(f"error {_num(summary['error'])} (x{_num(ratio, 3)} of the initial crowd's)"))
     if summary.get("accuracy") is not None:
-        totals.append(f"   {summary['accuracy']:.0%} on the correct option (decision {summary['decision']})")
+        totals.append(
+            Text(f"{summary['accuracy']:.0%} on the correct option (decision {summary['decision']})")
+        )
     if summary.get("clusters") is not None:
-        totals.append(f"   {summary['clusters']} opinion cluster(s)")
-    totals.append(f"   virtual {_num(summary['t_end_s'], 6)}s")
-    if "wall_time_s" in summary:
-        totals.append(f"   wall {summary['wall_time_s'] * 1e3:.1f}ms")
+        totals.append(Text(f"{summary['clusters']} opinion cluster(s)"))
     if summary.get("interrupted"):
-        totals.append("   INTERRUPTED", style="bold red")
-    parts: list[Any] = [table, totals, quality_line(summary)]
+        totals.append(
+            Text("INTERRUPTED: the run was stopped; numbers cover what it recorded", style="bold red")
+        )
+    parts: list[Any] = [table, *totals, *quality_lines(summary)]
     parts += fault_lines(summary)
     if summary.get("validation") is not None:
         parts.append(validation_table(summary["validation"]))
     return Group(*parts)
 
 
-_RER_SHOWN = 8
-
-
-def quality_line(summary: dict[str, Any]) -> Text:
-    """The SPS / RER / CQI line."""
+def quality_lines(summary: dict[str, Any]) -> list[Text]:
+    """The SPS / CQI line and the RER line."""
     line = Text()
     sps = summary.get("sps")
     line.append(f"SPS {sps:.1f}" if sps is not None else "SPS -", style="bold")
-    rer = summary.get("rer") or []
-    shown = ", ".join(_num(v, 3) for v in rer[:_RER_SHOWN])
-    more = f", ... {len(rer)} levels" if len(rer) > _RER_SHOWN else ""  # iterative runs: one per round
-    line.append(f"   RER by level [{shown}{more}]")
     line.append(f"   CQI {_num(summary.get('cqi'), 4)}", style="bold")
     if summary.get("m_used") is not None:
         efficiency = _num(summary.get("efficiency"), 3)
         line.append(f" (efficiency {efficiency} = min(1, {summary.get('m_min')}/{summary['m_used']}))")
-    return line
+    rer = summary.get("rer") or []
+    shown = [_num(v, 3) for v in rer]
+    if len(shown) > 8:
+        # Iterative protocols have one level per round: show the first and last few.
+        shown = [*shown[:4], f"... {len(shown) - 7} more", *shown[-3:]]
+    return [line, Text("RER by level [" + ", ".join(shown) + "]")]
 
 
 def fault_lines(summary: dict[str, Any]) -> list[Text]:
