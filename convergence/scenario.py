@@ -439,18 +439,20 @@ class Scenario(_Model):
         nodes = topology_nodes(topology, count)
         if nodes != count:
             raise ValueError(
-                f"topology {topology_label(topology)} has {nodes} nodes but agents.count is {count}; "
+                f"agents.count is {count} but topology {topology_label(topology)} has {nodes} nodes; "
                 "set agents.count to match, or to 'topology' to follow the graph"
             )
         if isinstance(topology, RandomRegularTopology) and (
             topology.degree >= max(count, 1) or (count * topology.degree) % 2
         ):
             raise ValueError(
-                f"a random-regular graph needs degree < N and N x degree even, got N={count} "
-                f"degree={topology.degree}"
+                f"network.topology.degree must be < N with N x degree even for a random-regular graph, "
+                f"got N={count} degree={topology.degree}"
             )
         if isinstance(topology, SmallWorldTopology) and topology.k >= count:
-            raise ValueError(f"a small-world graph needs k < N, got N={count} k={topology.k}")
+            raise ValueError(
+                f"network.topology.k must be < N for a small-world graph, got N={count} k={topology.k}"
+            )
         return self
 
     @model_validator(mode="after")

@@ -60,7 +60,7 @@ def test_named_networks_follow_networkx(name: str) -> None:
 
 
 def test_count_mismatch_names_both_numbers() -> None:
-    with pytest.raises(ScenarioError, match=r"topology karate-club has 34 nodes but agents.count is 22"):
+    with pytest.raises(ScenarioError, match=r"agents.count: is 22 but topology karate-club has 34 nodes"):
         load_scenario({"agents": {"count": 22}, "network": {"topology": "karate-club"}})
 
 
@@ -104,7 +104,7 @@ def test_edge_list_with_more_nodes_than_agents_is_refused(tmp_path: Path) -> Non
     file.write_text(
         "agents: {count: 4}\nnetwork: {topology: {kind: edge-list, path: e.txt}}\n", encoding="utf-8"
     )
-    with pytest.raises(ScenarioError, match=r"has 6 nodes but agents.count is 4"):
+    with pytest.raises(ScenarioError, match=r"agents.count: is 4 but topology .* has 6 nodes"):
         load_scenario(file)
 
 
