@@ -103,7 +103,11 @@ def quality_lines(summary: dict[str, Any]) -> list[Text]:
     if len(shown) > 8:
         # Iterative protocols have one level per round: show the first and last few.
         shown = [*shown[:4], f"... {len(shown) - 7} more", *shown[-3:]]
-    return [line, Text("RER by level [" + ", ".join(shown) + "]")]
+    rer_line = Text("RER by level [" + ", ".join(shown) + "]")
+    first = (summary.get("rer_levels") or [{}])[0]
+    if first.get("level") == 1 and first.get("e") == 0:
+        rer_line.append(" (undefined: level 1 removed no dispersion, e_1 = 0)")
+    return [line, rer_line]
 
 
 def fault_lines(summary: dict[str, Any]) -> list[Text]:

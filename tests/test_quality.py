@@ -83,6 +83,9 @@ def test_cli_prints_flags_quality_line_and_explanations_and_summary_replays(tmp_
     assert "recursive validation (observers' failed checks)" in out
     assert f"│     1 │ backward  │ {format_members(liars)} " in out
     assert f"SPS {summary['sps']:.1f}" in out
+    # trimmed-mean with trim 2 keeps its state in pairs: e_1 = 0 leaves RER undefined, said so.
+    assert summary["rer_levels"][0]["e"] == 0
+    assert "(undefined: level 1 removed no dispersion, e_1 = 0)" in out
     assert f"CQI {summary['cqi']:.4f}" in out
     assert "precision 1.000   recall 1.000" in out
     for name in ("SPS:", "RER:", "CQI:"):
