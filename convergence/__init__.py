@@ -23,7 +23,7 @@ if _typing.TYPE_CHECKING:
     from convergence.loader import load_scenario
     from convergence.results import Result, SweepResult
     from convergence.scenario import Scenario
-    from convergence.sweeper import SweepProgress, sweep
+    from convergence.sweeper import SweepProgress, load_sweep, sweep
 
 __all__ = [
     "Comparison",
@@ -35,6 +35,7 @@ __all__ = [
     "SweepResult",
     "compare",
     "load_scenario",
+    "load_sweep",
     "run",
     "run_sync",
     "sweep",
@@ -50,6 +51,7 @@ _HOME = {
     "SweepResult": "convergence.results",
     "compare": "convergence.comparison",
     "load_scenario": "convergence.loader",
+    "load_sweep": "convergence.sweeper",
     "run": "convergence.api",
     "run_sync": "convergence.api",
     "sweep": "convergence.sweeper",

@@ -29,7 +29,7 @@ from convergence.recorder import json_safe, write_scenario
 from convergence.results import SweepResult
 from convergence.scenario import Scenario
 
-__all__ = ["SweepProgress", "replicate_seeds", "sweep"]
+__all__ = ["SweepProgress", "load_sweep", "replicate_seeds", "sweep"]
 
 RESULTS = "results.jsonl"
 MANIFEST = "sweep.json"
@@ -175,6 +175,38 @@ def _row(index: int, rep: int, point: Mapping[str, Any], outcome: Outcome) -> di
     )
 
 
+def load_sweep(directory: str | Path) -> SweepResult:
+    """A saved sweep (`out=DIR`, `convergence sweep --out DIR`) as a `SweepResult`; runs nothing.
+
+    Raises:
+        ConvergenceError: `directory` holds no sweep.
+    """
+    directory = Path(directory)
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConvergenceError(
+            f"{directory} holds no sweep: cannot read {MANIFEST} ({exc.strerror})"
+        ) from None
+    rows = _read_rows(directory / RESULTS, repair=False)
+    spec = manifest["spec"]
+    ordered = [rows[key] for key in sorted(rows)]
+    return SweepResult(ordered, spec["grid"], spec["replicates"], spec["seed"], directory, manifest["status"])
+
+
+def _read_rows(path: Path, *, repair: bool) -> dict[tuple[int, int], dict[str, Any]]:
+    """Saved rows by (point, replicate). A run killed mid-write leaves a partial last line:
+    it is skipped, and cut off when `repair` (before appending more)."""
+    if not path.exists():
+        return {}
+    data = path.read_bytes()
+    good = data[: data.rfind(b"\n") + 1]
+    if repair and len(good) != len(data):
+        os.truncate(path, len(good))
+    rows = [json.loads(line) for line in good.decode("utf-8").splitlines() if line.strip()]
+    return {(row["point"], row["replicate"]): row for row in rows}
+
+
 class _Store:
     """A sweep directory: append-only rows plus an atomically replaced manifest."""
 
@@ -194,20 +226,10 @@ class _Store:
                     f"{directory} holds a different sweep (scenario, grid, replicates, seed, plugins "
                     "or metrics differ); choose another out"
                 )
-            self.saved = self._read_rows()
+            self.saved = _read_rows(self.results, repair=True)
         write_scenario(directory / "scenario.yaml", Scenario.model_validate(spec["scenario"]))
         self._fd = os.open(self.results, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._write_manifest("running", None)
-
-    def _read_rows(self) -> dict[tuple[int, int], dict[str, Any]]:
-        if not self.results.exists():
-            return {}
-        data = self.results.read_bytes()
-        good = data[: data.rfind(b"\n") + 1]
-        if len(good) != len(data):  # a run killed mid-write leaves a partial last line
-            os.truncate(self.results, len(good))
-        rows = [json.loads(line) for line in good.decode("utf-8").splitlines() if line.strip()]
-        return {(row["point"], row["replicate"]): row for row in rows}
 
     def append(self, row: dict[str, Any]) -> None:
         data = (json.dumps(row) + "\n").encode("utf-8")

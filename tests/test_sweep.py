@@ -149,4 +149,8 @@ def test_resume_runs_only_what_is_missing(tmp_path: Path, monkeypatch: pytest.Mo
     assert resumed.skipped == 4
     assert _stable(resumed.rows) == _stable(full.rows)
     assert len(results.read_text().splitlines()) == 6
+    loaded = convergence.load_sweep(tmp_path / "s")
+    assert (loaded.rows, loaded.status, loaded.replicates, loaded.grid) == (resumed.rows, "complete", 2, grid)
+    with pytest.raises(ConvergenceError, match=r"holds no sweep: cannot read sweep.json"):
+        convergence.load_sweep(tmp_path)
     assert os.path.getsize(results) == len(results.read_bytes())

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+import convergence
+
 ROOT = Path(__file__).resolve().parents[1]
 CANONICAL = ROOT / "scenarios" / "canonical-22.yaml"
 TEST_PLUGIN = str(ROOT / "tests" / "plugins" / "sweep_agents.py")
@@ -93,6 +95,7 @@ def test_c24_sigint_keeps_finished_points_and_resume_runs_only_the_rest(tmp_path
     assert all(row["status"] == "ok" for row in saved)
     manifest = json.loads((out / "sweep.json").read_text())
     assert (manifest["status"], manifest["done"]) == ("interrupted", len(saved))
+    assert convergence.load_sweep(out).status == "interrupted"
 
     runs_before = len(log.read_text().splitlines())
     env["CONVERGENCE_TEST_MERGE_DELAY"] = "0"
