@@ -70,8 +70,8 @@ class EstimateInstance(TaskInstance):
         return np.broadcast_to(self.sigma, (len(self.signals),))
 
     def outcome(self, states: FloatArray, initial: FloatArray) -> dict[str, Any]:
-        assert self.truth is not None
-        if len(states) == 0:
+        if self.truth is None or len(states) == 0:
+            # No truth is known for signals read from a file unless the scenario gives one.
             return {"error": None, "error_ratio": None}
         error, ratio = accuracy(states, initial, self.truth)
         return {"error": error, "error_ratio": ratio}
@@ -129,16 +129,20 @@ def _initial(task: EstimateTask | ChoiceTask | OpinionTask, n: int) -> FloatArra
 
 
 def draw_estimate_task(task: EstimateTask, n: int, rng: np.random.Generator) -> EstimateInstance:
-    """Draw the truth (standard normal unless given) and truth + N(0, sigma_i^2) signals."""
+    """Draw the truth (standard normal unless given) and truth + N(0, sigma_i^2) signals.
+
+    Signals read from a CSV file come with no truth unless the scenario states one: an
+    accuracy against a made-up truth would mean nothing.
+    """
     d = task.dimensions
-    truth = np.asarray(task.truth, dtype=np.float64) if task.truth is not None else rng.standard_normal(d)
+    given_truth = np.asarray(task.truth, dtype=np.float64) if task.truth is not None else None
     sigma = np.asarray(task.noise.sigma, dtype=np.float64)
     given = _initial(task, n)
-    if given is None:
-        sigma_column = sigma.reshape(-1, 1) if sigma.ndim else sigma
-        signals = truth + sigma_column * rng.standard_normal((n, d))
-    else:
-        signals = given
+    if given is not None:
+        return EstimateInstance(truth=given_truth, signals=given, sigma=sigma)
+    truth = given_truth if given_truth is not None else rng.standard_normal(d)
+    sigma_column = sigma.reshape(-1, 1) if sigma.ndim else sigma
+    signals = truth + sigma_column * rng.standard_normal((n, d))
     return EstimateInstance(truth=truth, signals=signals, sigma=sigma)
 
 

@@ -89,8 +89,9 @@ def test_c17_identical_initial_values_are_consensus_at_once(
     tmp_path: Path, kind: str, rows: list[str]
 ) -> None:
     (tmp_path / "initial.csv").write_text("value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    truth = ", truth: [0.0]" if kind == "estimate" else ""  # file signals carry no truth of their own
     (tmp_path / "s.yaml").write_text(
-        f"agents: {{count: 3}}\ntask: {{kind: {kind}, initial: initial.csv}}\n", encoding="utf-8"
+        f"agents: {{count: 3}}\ntask: {{kind: {kind}, initial: initial.csv{truth}}}\n", encoding="utf-8"
     )
     result = simulate(load_scenario(tmp_path / "s.yaml"))
     summary = result.summary
