@@ -72,8 +72,11 @@ def closing_text(summary: dict[str, Any], directory: Path | None) -> Text:
     text.append(f"consensus {consensus:.4f}" if isinstance(consensus, float) else "consensus -", "bold")
     target = summary.get("target")
     text.append(f" (target {target} " + (f"reached at {ttc:.6f}s)" if ttc is not None else "not reached)"))
-    text.append(f" · {summary.get('messages_sent')} messages, {summary.get('messages_dropped')} dropped")
-    text.append(f" · virtual {summary.get('t_end_s', 0.0):.6f}s")
+    sent, dropped = (summary.get(key) for key in ("messages_sent", "messages_dropped"))
+    if sent is not None:
+        text.append(f" · {sent} messages, {dropped} dropped")
+    if isinstance(summary.get("t_end_s"), float):
+        text.append(f" · virtual {summary['t_end_s']:.6f}s")
     if "wall_time_s" in summary:
         text.append(f" · wall {summary['wall_time_s']:.2f}s")
     if directory is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import signal
 import time as wall_clock
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,66 @@ def register(subparsers: Any) -> None:
     )
     add_display_options(parser)
     parser.set_defaults(handler=run)
+
+
+class _StopRecording:
+    """Ctrl-C ends the record at once: the events the engine emits while it unwinds its
+    tasks after an interrupt are not part of the run, so the gate drops them.
+
+    The event loop's runner turns Ctrl-C into a clean cancellation of the run; this gate
+    chains in front of that handler at the first event (once the runner has installed it)
+    and only notes the moment. Where SIGINT is ignored it does nothing.
+    """
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self._original: Any = None
+        self._chained: Any = None
+
+    def __enter__(self) -> _StopRecording:
+        self._original = signal.getsignal(signal.SIGINT)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._chained is not None:
+            signal.signal(signal.SIGINT, self._original)
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        self.interrupted = True
+        if callable(self._chained):
+            self._chained(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    def _arm(self) -> None:
+        current = signal.getsignal(signal.SIGINT)
+        if current == self._on_sigint or self._original is not signal.default_int_handler:
+            return
+        self._chained = current
+        signal.signal(signal.SIGINT, self._on_sigint)
+
+    def gate(self, subscribers: list[Callable[[dict[str, Any]], None]]) -> Callable[[dict[str, Any]], None]:
+        """One subscriber that hands each event to `subscribers` until the interrupt."""
+
+        def deliver(event: dict[str, Any]) -> None:
+            if self._chained is None:
+                self._arm()
+            for subscriber in subscribers:
+                if self.interrupted:
+                    return
+                subscriber(event)
+
+        return deliver
+
+
+def _recorded(directory: Path) -> list[dict[str, Any]]:
+    from convergence.errors import ConvergenceError
+    from convergence.replay import load_events
+
+    try:
+        return load_events(directory)
+    except ConvergenceError:  # interrupted before run_start: nothing to summarize
+        return []
 
 
 def partial_summary(events: list[dict[str, Any]], scenario_name: str, seed: int) -> dict[str, Any]:
@@ -58,12 +119,17 @@ def run(args: argparse.Namespace) -> int:
     recorder = RunRecorder(directory, scenario)
     events: list[dict[str, Any]] = []
     wall_start = wall_clock.perf_counter()
+    stop = _StopRecording()
     try:
-        with open_display(console, live=args.live, speed_text=args.speed) as display:
-            summary = simulate(scenario, seed=seed, subscribers=[recorder, events.append, *display]).summary
+        with stop, open_display(console, live=args.live, speed_text=args.speed) as display:
+            subscribers = stop.gate([recorder, events.append, *display])
+            summary = simulate(scenario, seed=seed, subscribers=[subscribers]).summary
     except KeyboardInterrupt:
         # A second Ctrl-C must not cut the summary short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        recorder.close()
+        # From the file, not memory: the interrupt may fall between two subscribers.
+        events = _recorded(directory)
         summary = partial_summary(events, scenario.name, seed)
         summary["wall_time_s"] = wall_clock.perf_counter() - wall_start
     finally:

@@ -25,7 +25,7 @@ from rich.live import Live
 from convergence.dashboard.layout import render_dashboard
 from convergence.dashboard.state import DashboardState
 
-__all__ = ["DEFAULT_SPEED", "LiveDashboard", "Pacer", "PlainProgress", "parse_speed"]
+__all__ = ["DEFAULT_SPEED", "LiveDashboard", "PacedView", "Pacer", "PlainProgress", "parse_speed"]
 
 Event = Mapping[str, Any]
 
@@ -86,6 +86,36 @@ class Pacer:
         self.wait(float(event.get("t") or 0.0))
 
 
+class PacedView:
+    """The shared part of the live views: fold each event when it is due, refresh at phase
+    changes and at most `fps` times a wall second, and let the shown virtual time run on
+    between events. Subclasses draw in `refresh`."""
+
+    def __init__(self, *, speed: float | None, fps: float, state: DashboardState | None = None) -> None:
+        self.state = state or DashboardState()
+        self.pacer = Pacer(speed)
+        self._interval = 1.0 / fps
+        self._last_refresh = -math.inf
+
+    def __call__(self, event: Event) -> None:
+        self.pacer.wait(float(event.get("t") or 0.0), self._tick, self._interval)
+        self.state.apply(event)
+        if event.get("event") in _ALWAYS_REFRESH or self._due():
+            self.refresh()
+
+    def _due(self) -> bool:
+        return wall_clock.perf_counter() - self._last_refresh >= self._interval
+
+    def _tick(self, shown_time: float) -> None:
+        self.state.advance(shown_time)
+        if self._due():
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Draw the current state (and note when, for the refresh rate)."""
+        self._last_refresh = wall_clock.perf_counter()
+
+
 class _LineCapture:
     """Stands in for stdout or stderr during a live run: keeps whole lines for later.
 
@@ -120,7 +150,7 @@ class _LineCapture:
         return self.rich_proxied_file.isatty()
 
 
-class LiveDashboard:
+class LiveDashboard(PacedView):
     """An event subscriber that shows the dashboard live in a terminal. Use as a context.
 
     The live view uses the terminal's alternate screen, so a resize or a shrink never leaves
@@ -136,11 +166,8 @@ class LiveDashboard:
         fps: float = 15.0,
         state: DashboardState | None = None,
     ) -> None:
+        super().__init__(speed=speed, fps=fps, state=state)
         self.console = console
-        self.state = state or DashboardState()
-        self.pacer = Pacer(speed)
-        self._interval = 1.0 / fps
-        self._last_refresh = -math.inf
         self._live = Live(
             console=console,
             screen=True,
@@ -194,20 +221,6 @@ class LiveDashboard:
         )
         self.console.print(frame, end="")
 
-    def __call__(self, event: Event) -> None:
-        self.pacer.wait(float(event.get("t") or 0.0), self._tick, self._interval)
-        self.state.apply(event)
-        if event.get("event") in _ALWAYS_REFRESH or self._due():
-            self.refresh()
-
-    def _due(self) -> bool:
-        return wall_clock.perf_counter() - self._last_refresh >= self._interval
-
-    def _tick(self, shown_time: float) -> None:
-        self.state.advance(shown_time)
-        if self._due():
-            self.refresh()
-
     def _size(self) -> tuple[int, int]:
         """The terminal's size now, asked of the terminal itself.
 
@@ -227,7 +240,7 @@ class LiveDashboard:
         width, height = self._size()
         frame = render_dashboard(self.state, width=width, height=height, wall_time=self.pacer.wall_elapsed)
         self._live.update(frame, refresh=True)
-        self._last_refresh = wall_clock.perf_counter()
+        super().refresh()
 
 
 class PlainProgress:

@@ -12,20 +12,15 @@ replaces its content on each refresh, so every cell ends with exactly one final 
 from __future__ import annotations
 
 import io
-import math
-import time as wall_clock
-from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
 
 from convergence.dashboard.layout import Frame, render_dashboard
-from convergence.dashboard.live import DEFAULT_SPEED, Pacer
-from convergence.dashboard.state import DashboardState
+from convergence.dashboard.live import DEFAULT_SPEED, PacedView
 
 __all__ = ["NotebookDashboard"]
 
-_ALWAYS_REFRESH = frozenset({"run_start", "phase_start", "phase_end", "run_end"})
 _PRE = (
     '<pre style="white-space:pre;overflow-x:auto;line-height:normal;'
     "font-family:Menlo,'DejaVu Sans Mono',consolas,'Courier New',monospace\">{code}</pre>"
@@ -55,7 +50,7 @@ class _FrameView:
         return self.frame.plain()
 
 
-class NotebookDashboard:
+class NotebookDashboard(PacedView):
     """An event subscriber that draws the dashboard into the running notebook cell.
 
     It opens its display at the first event, so create one per run (per cell). `speed`
@@ -65,27 +60,10 @@ class NotebookDashboard:
     def __init__(
         self, *, speed: float | None = DEFAULT_SPEED, width: int = 100, height: int = 32, fps: float = 8.0
     ) -> None:
-        self.state = DashboardState()
-        self.pacer = Pacer(speed)
+        super().__init__(speed=speed, fps=fps)
         self.width = width
         self.height = height
-        self._interval = 1.0 / fps
-        self._last_refresh = -math.inf
         self._handle: Any = None
-
-    def __call__(self, event: Mapping[str, Any]) -> None:
-        self.pacer.wait(float(event.get("t") or 0.0), self._tick, self._interval)
-        self.state.apply(event)
-        if event.get("event") in _ALWAYS_REFRESH or self._due():
-            self.refresh()
-
-    def _due(self) -> bool:
-        return wall_clock.perf_counter() - self._last_refresh >= self._interval
-
-    def _tick(self, shown_time: float) -> None:
-        self.state.advance(shown_time)
-        if self._due():
-            self.refresh()
 
     def refresh(self) -> None:
         """Draw the current state: the first call opens the display, later ones replace it."""
@@ -99,4 +77,4 @@ class NotebookDashboard:
             self._handle = display(view, display_id=True)  # type: ignore[no-untyped-call]
         else:
             self._handle.update(view)
-        self._last_refresh = wall_clock.perf_counter()
+        super().refresh()

@@ -91,6 +91,9 @@ def test_sigint_mid_run_keeps_the_events_and_marks_the_summary_interrupted(tmp_p
     assert 40 <= len(recorded) < 161
     assert recorded[0]["event"] == "run_start"
     assert all(e["event"] != "run_end" for e in recorded)
+    # the record stops at the interrupt: no level the run never reached is reported as ended
+    assert not [e for e in recorded if e["event"] == "phase_end" and e["name"] == "full"]
+    assert recorded[-1]["t"] < 0.1
     summary = json.loads((out / "summary.json").read_text())
     assert summary["interrupted"] is True
     assert without_wall(summary) == json.loads(json.dumps(summarize(recorded)))
