@@ -115,9 +115,9 @@ def test_every_message_is_accounted_for_at_the_end() -> None:
 def test_signals_from_a_file_have_no_made_up_truth(tmp_path: Path) -> None:
     csv = tmp_path / "signals.csv"
     csv.write_text("1.0\n2.0\n4.0\n5.0\n")
-    data = {"agents": {"count": 4}, "task": {"kind": "estimate", "initial": str(csv)}}
-    summary = simulate(make_scenario(**data)).summary
+    task: dict[str, object] = {"kind": "estimate", "initial": str(csv)}
+    summary = simulate(make_scenario(agents={"count": 4}, task=task)).summary
     assert summary["error"] is None
     assert summary["consensus"] == pytest.approx(1.0)
-    with_truth = {**data, "task": {**data["task"], "truth": [3.5]}}
-    assert simulate(make_scenario(**with_truth)).summary["error"] == pytest.approx(0.5)
+    with_truth = make_scenario(agents={"count": 4}, task={**task, "truth": [3.5]})
+    assert simulate(with_truth).summary["error"] == pytest.approx(0.5)
