@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from convergence.cli._options import add_overrides
+from convergence.cli._options import add_executor_options, add_overrides, executor_from, positive_int
 
 __all__ = ["register"]
 
@@ -18,16 +18,6 @@ def _protocol_list(text: str) -> list[str]:
     return names
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "compare", help="run a scenario under several protocols on the same seeds and compare them"
@@ -37,22 +27,9 @@ def register(subparsers: Any) -> None:
         "--protocols", type=_protocol_list, metavar="A,B,C", help="protocols to compare (default: all)"
     )
     parser.add_argument(
-        "--replicates", type=_positive, default=30, metavar="R", help="seeds per protocol (30)"
+        "--replicates", type=positive_int, default=30, metavar="R", help="seeds per protocol (30)"
     )
-    parser.add_argument(
-        "--workers", type=_positive, metavar="W", help="worker processes (default: one per CPU)"
-    )
-    parser.add_argument(
-        "--dask", metavar="ADDRESS", help="run on a Dask scheduler (tcp://host:8786, or 'local')"
-    )
-    parser.add_argument(
-        "--plugin",
-        dest="plugins",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="module or .py file registering extra behaviours (repeatable)",
-    )
+    add_executor_options(parser)
     parser.add_argument("--seed", type=int, help="override the scenario's seed (the seeds' root)")
     parser.add_argument("--out", type=Path, help="output directory (default runs/<name>-compare/)")
     add_overrides(parser)
@@ -85,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             replicates=args.replicates,
             seed=args.seed,
             workers=args.workers,
-            executor=None if args.dask is None else ("dask" if args.dask == "local" else args.dask),
+            executor=executor_from(args),
             plugins=args.plugins,
             on_row=progress,
         )

@@ -7,6 +7,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from convergence.cli._options import add_executor_options, add_overrides, executor_from, positive_int
+
 __all__ = ["register"]
 
 
@@ -22,26 +24,15 @@ def register(subparsers: Any) -> None:
         metavar="PATH=V1,V2",
         help="a grid axis, e.g. --grid agents.count=22,44,88 (repeatable: the grid is their product)",
     )
-    parser.add_argument("--replicates", type=int, default=1, metavar="R", help="seeds per grid point")
-    parser.add_argument("--seed", type=int, help="root seed of the replicates (default: the scenario's)")
-    parser.add_argument("--workers", type=int, metavar="W", help="local worker processes (default: CPUs)")
     parser.add_argument(
-        "--dask", metavar="ADDRESS", help="run on a Dask scheduler (tcp://host:8786, or 'local')"
+        "--replicates", type=positive_int, default=1, metavar="R", help="seeds per grid point (1)"
     )
-    parser.add_argument("--out", type=Path, help="sweep directory (default sweeps/<name>/)")
+    parser.add_argument("--seed", type=int, help="root seed of the replicates (default: the scenario's)")
+    add_executor_options(parser)
+    parser.add_argument("--out", type=Path, help="sweep directory (default sweeps/<name>-sweep/)")
     parser.add_argument("--resume", action="store_true", help="skip the runs already saved in --out")
     parser.add_argument("--plot", type=Path, metavar="PNG", help="save a plot of consensus vs the first axis")
-    parser.add_argument(
-        "--plugin",
-        dest="plugins",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="import a module or .py file that registers extra behaviours (repeatable)",
-    )
-    parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help="override a field"
-    )
+    add_overrides(parser)
     parser.set_defaults(handler=run)
 
 
@@ -73,7 +64,6 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and args.out is None:
         raise ConvergenceError("--resume needs --out DIR (the sweep to finish)")
     out = args.out or allocate_run_dir(Path("sweeps"), f"{scenario.name}-sweep")
-    executor = None if args.dask is None else ("dask" if args.dask == "local" else args.dask)
     console = Console(stderr=True)
     bar = Progress(
         TextColumn("[bold]sweep[/bold]"),
@@ -103,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
                 replicates=args.replicates,
                 seed=args.seed,
                 workers=args.workers,
-                executor=executor,
+                executor=executor_from(args),
                 out=out,
                 resume=args.resume,
                 plugins=args.plugins,
