@@ -136,6 +136,8 @@ class Simulation:
         self.planned: Counter[int] = Counter()
         self.used: Counter[int] = Counter()
         self.late_messages = 0
+        self.phases_are_message_levels = False
+        """Set by protocols whose phase `level` is the level messages are sent at."""
         self.invalid_messages = 0
         self.quarantined_messages = 0
         self.duplicates_discarded = 0
@@ -450,6 +452,13 @@ class Simulation:
             "stalled": self.stalled,
             "mass_loss": self.mass_loss(),
         }
+        if self.phases_are_message_levels:
+            # Final per-level counts: audit copies and late sends of a level can follow its
+            # phase_end, so the summary's phase rows take these to add up to the totals.
+            fields["messages_by_level"] = [
+                [level, network.sent_by_level[level], network.dropped_by_level[level]]
+                for level in sorted(network.sent_by_level)
+            ]
         fields.update(self.task.outcome(self.live_values(), self.initial_values))
         self.emit("run_end", **fields)
 

@@ -55,7 +55,9 @@ def rer(phases: Sequence[Mapping[str, Any]], d0: float) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     before = float(by_level[0]["dispersion"]) if 0 in by_level else d0
     for level in sorted(key for key in by_level if key >= 1):
-        after = float(by_level[level]["dispersion"])
+        # A level that never finished has no dispersion (nan): no ratio then, nor after it.
+        measured = by_level[level]["dispersion"]
+        after = math.nan if measured is None else float(measured)
         messages = int(by_level[level].get("messages", 0))
         # A huge (finite) Byzantine value can overflow a dispersion to inf: no ratio then.
         finite = math.isfinite(before) and math.isfinite(after)

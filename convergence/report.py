@@ -49,7 +49,7 @@ def summary_table(summary: dict[str, Any]) -> Group:
         table.add_row(
             phase["name"],
             str(phase["level"]),
-            str(phase["groups"]),
+            _num(phase["groups"]),
             str(phase["messages"]),
             str(phase.get("dropped", 0)),
             _num(phase["consensus"]),

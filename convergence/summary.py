@@ -23,6 +23,10 @@ def summarize(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         for e in events
         if e["event"] == "phase_end"
     ]
+    if end is not None and "messages_by_level" in end:
+        _count_phase_messages(phases, end["messages_by_level"], start)
+    elif end is not None:
+        _count_trailing_messages(phases, end)
     stop = next((e for e in events if e["event"] == "stop"), None)
     mass = next((e for e in events if e["event"] == "mass"), None)
     target = start["target"]
@@ -143,3 +147,56 @@ def _validation(events: Sequence[Mapping[str, Any]], faults: list[dict[str, Any]
         "precision": hits / len(flagged) if flagged else None,
         "recall": hits / len(faulty) if faulty else None,
     }
+
+
+def _count_phase_messages(
+    phases: list[dict[str, Any]], by_level: Sequence[Sequence[int]], start: Mapping[str, Any]
+) -> None:
+    """Give each phase row its level's final message counts.
+
+    A level that sent messages but never ended (its agents crashed or stalled) gets a row
+    too, with no consensus or end time, so the rows always add up to the run's totals.
+    """
+    final = {level: (sent, dropped) for level, sent, dropped in by_level}
+    for phase in phases:
+        phase["messages"], phase["dropped"] = final.pop(phase["level"], (0, 0))
+    names = {int(info["level"]): info for info in start.get("levels", [])}
+    for level, (sent, dropped) in sorted(final.items()):
+        info = names.get(level, {})
+        phases.append(
+            {
+                "name": info.get("name", f"level-{level}"),
+                "phase": info.get("phase", "unfinished"),
+                "level": level,
+                "groups": info.get("groups"),
+                "messages": sent,
+                "dropped": dropped,
+                "consensus": None,
+                "dispersion": None,
+                "t_end_s": None,
+                "unfinished": True,
+            }
+        )
+    phases.sort(key=lambda phase: phase["level"])
+
+
+def _count_trailing_messages(phases: list[dict[str, Any]], end: Mapping[str, Any]) -> None:
+    """Messages sent after the last phase ended (a round protocol's stragglers) get a row."""
+    sent = end["messages_sent"] - sum(int(phase.get("messages") or 0) for phase in phases)
+    dropped = end["messages_dropped"] - sum(int(phase.get("dropped") or 0) for phase in phases)
+    if sent > 0 or dropped > 0:
+        level = max((int(phase["level"]) for phase in phases), default=0) + 1
+        phases.append(
+            {
+                "name": "after-end",
+                "phase": "unfinished",
+                "level": level,
+                "groups": None,
+                "messages": sent,
+                "dropped": dropped,
+                "consensus": None,
+                "dispersion": None,
+                "t_end_s": None,
+                "unfinished": True,
+            }
+        )

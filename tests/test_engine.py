@@ -121,3 +121,16 @@ def test_signals_from_a_file_have_no_made_up_truth(tmp_path: Path) -> None:
     assert summary["consensus"] == pytest.approx(1.0)
     with_truth = make_scenario(agents={"count": 4}, task={**task, "truth": [3.5]})
     assert simulate(with_truth).summary["error"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("protocol", ["symmetric", "tree", "recursive-doubling", "gossip", "push-sum"])
+def test_phase_rows_add_up_to_the_totals_even_under_crashes(protocol: str) -> None:
+    scenario = make_scenario(
+        agents={"count": 22},
+        network={"latency": {"distribution": "lognormal", "median": "5ms", "sigma": 0.5}, "drop": 0.05},
+        faults=[{"kind": "crash", "count": 3, "at": "12ms"}],
+        protocol={"name": protocol, "phase_timeout": "20ms", "max_rounds": 30},
+    )
+    summary = simulate(scenario, seed=4).summary
+    assert sum(p["messages"] for p in summary["phases"]) == summary["messages_sent"]
+    assert sum(p["dropped"] for p in summary["phases"]) == summary["messages_dropped"]

@@ -131,6 +131,7 @@ class StepBook:
 
     def __init__(self, sim: Simulation, steps: Sequence[StepInfo], **start_fields: Any) -> None:
         self.sim = sim
+        sim.phases_are_message_levels = True
         self.steps = list(steps)
         self._started = [False] * (len(steps) + 1)
         self._finished = [0] * (len(steps) + 1)

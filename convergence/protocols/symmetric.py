@@ -67,6 +67,7 @@ class SymmetricProtocol:
 
     async def run(self, sim: Simulation) -> None:
         plan = self.plan
+        sim.phases_are_message_levels = True
         self._participates = [_participants(level, plan.n) for level in plan.levels]
         self._participant_counts = [sum(mask) for mask in self._participates]
         self._routes: list[_LevelRoutes | None] = [None] * len(plan.levels)
