@@ -18,6 +18,7 @@ from rich.text import Text
 from convergence.dashboard.panels import (
     agents_lines,
     chart_lines,
+    crop,
     events_lines,
     header_line,
     metrics_lines,
@@ -43,7 +44,7 @@ class Frame:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         for line in self.lines:
-            yield from line[: options.max_width].render(console, end="")
+            yield from crop(line, options.max_width).render(console, end="")
             yield Segment.line()
 
     def plain(self) -> str:
@@ -57,9 +58,9 @@ def _section(title: str, body: list[Text], width: int, rows: int) -> list[Text]:
     head.append("─ ", _RULE)
     head.append(title, "bold")
     head.append(" " + "─" * max(0, width - len(title) - 3), _RULE)
-    lines = [head[:width]]
+    lines = [crop(head, width)]
     for index in range(rows):
-        line = body[index][:width] if index < len(body) else Text(end="")
+        line = crop(body[index], width) if index < len(body) else Text(end="")
         line = line.copy()
         line.pad_right(width - line.cell_len)
         lines.append(line)
@@ -152,4 +153,4 @@ def render_dashboard(
         lines += _beside(*sections)
     if events:
         lines += _section("last events", events_lines(state, width, events - 1), width, events - 1)
-    return Frame(tuple(line[:width] for line in lines[:height]), width)
+    return Frame(tuple(crop(line, width) for line in lines[:height]), width)

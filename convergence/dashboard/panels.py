@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ __all__ = [
     "agents_lines",
     "agreement_style",
     "chart_lines",
+    "crop",
     "events_lines",
     "header_line",
     "metrics_lines",
@@ -38,14 +40,27 @@ _MARKS = {
     AgentMark.BYZANTINE: ("B", Style(color="magenta")),
 }
 _BLOCKS = " ▁▂▃▄▅▆▇█"
+# Colour steps between disagreement and agreement (styles are cached per step).
+_SHADES = 100
 
 
 def agreement_style(score: float) -> Style:
     """Red for disagreement (0), through yellow, to green for agreement (1)."""
-    score = min(1.0, max(0.0, score))
+    score = min(1.0, max(0.0, score)) if math.isfinite(score) else 0.0
+    return _agreement_style(round(score * _SHADES))
+
+
+@cache
+def _agreement_style(shade: int) -> Style:
+    score = shade / _SHADES
     low, high, f = (_RED, _YELLOW, score * 2) if score < 0.5 else (_YELLOW, _GREEN, score * 2 - 1)
     r, g, b = (round(a + (z - a) * f) for a, z in zip(low, high, strict=True))
     return Style(color=Color.from_rgb(r, g, b))
+
+
+def crop(text: Text, width: int) -> Text:
+    """`text` cut to `width` cells (slicing a Text is costly, so only when it is too long)."""
+    return text if text.cell_len <= width else text[:width]
 
 
 def _line(*parts: tuple[str, Style | str] | str, width: int) -> Text:
@@ -126,7 +141,7 @@ def phases_lines(state: DashboardState, width: int, rows: int) -> list[Text]:
         line.append(f"{count:>{count_width}}", style)
         line.append(f" {_fmt(p.consensus)}", score)
         lines.append(line)
-    return [line[:width] for line in lines]
+    return [crop(line, width) for line in lines]
 
 
 def _group_ids(phase: PhaseView) -> list[int]:
@@ -182,7 +197,7 @@ def tree_lines(state: DashboardState, width: int, rows: int) -> list[Text]:
         lit = "bold cyan" if p.level == state.current_level else "bold"
         line = _line((f"{p.name[:8]:<8}", lit), "  ", width=width)
         line.append_text(_group_cells(p, ids, cell, per_cell))
-        lines.append(line[:width])
+        lines.append(crop(line, width))
     return lines
 
 
@@ -215,7 +230,7 @@ def agents_lines(state: DashboardState, width: int, rows: int) -> tuple[list[Tex
             agents = range(c * per_cell, min(n, (c + 1) * per_cell))
             char, style = _agent_cell(state, agents, distances, cell)
             line.append(char, style)
-        lines.append(line[:width])
+        lines.append(crop(line, width))
     return lines[:rows], per_cell
 
 
@@ -261,7 +276,7 @@ def chart_lines(state: DashboardState, width: int, rows: int) -> list[Text]:
                 line.append(" ")
             else:
                 line.append(_BLOCKS[round(fill * 8)], agreement_style(value))
-        lines.append(line[:width])
+        lines.append(crop(line, width))
     footer = f"virtual time 0 … {state.time:.4f}s"
     return [*lines, _line((footer.rjust(width), _PENDING), width=width)]
 
