@@ -494,11 +494,13 @@ async def _simulate(
 
     sim = Simulation(scenario, seed, subscribers)
     runner = make_protocol(scenario) if protocol is None else protocol
-    with anyio.CancelScope() as scope:
-        sim.run_scope = scope
-        await runner.run(sim)
-    sim.finish()
-    sim.network.close()
+    try:
+        with anyio.CancelScope() as scope:
+            sim.run_scope = scope
+            await runner.run(sim)
+        sim.finish()
+    finally:
+        sim.network.close()  # also when interrupted: no inbox is left open
     return sim
 
 

@@ -43,7 +43,8 @@ def summarize(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "d0": start["d0"],
         "time_to_consensus_s": samples[hit]["t"] if hit is not None else None,
         "messages_to_consensus": samples[hit]["messages"] if hit is not None else None,
-        "messages_sent": end["messages_sent"] if end else None,
+        # An interrupted run has no run_end: its last sample still knows what was sent.
+        "messages_sent": end["messages_sent"] if end else (samples[-1]["messages"] if samples else None),
         "messages_dropped": end["messages_dropped"] if end else None,
         "messages_delivered": end["messages_delivered"] if end else None,
         "messages_late": end["messages_late"] if end else None,
@@ -80,8 +81,11 @@ def _quality(
     rows = rer(summary["phases"], start["d0"])
     init = next((p["messages"] for p in summary["phases"] if p["level"] == 0), 0)
     sent = summary["messages_sent"]
-    used = sent - init if sent is not None else 0
-    quality = cqi(summary["consensus"], sps_value, start["n_agents"], used)
+    if sent is None:
+        quality: dict[str, Any] = {"cqi": None, "efficiency": None, "m_min": 2 * (start["n_agents"] - 1)}
+        quality["m_used"] = None
+    else:
+        quality = cqi(summary["consensus"], sps_value, start["n_agents"], sent - (init or 0))
     return {
         "sps": sps_value,
         "exchanges": list(exchanges),

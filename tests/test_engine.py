@@ -134,3 +134,33 @@ def test_phase_rows_add_up_to_the_totals_even_under_crashes(protocol: str) -> No
     summary = simulate(scenario, seed=4).summary
     assert sum(p["messages"] for p in summary["phases"]) == summary["messages_sent"]
     assert sum(p["dropped"] for p in summary["phases"]) == summary["messages_dropped"]
+
+
+def test_an_interrupted_run_records_no_level_it_never_reached() -> None:
+    # Ctrl-C arrives as a cancellation of every agent: levels they never reached must not
+    # be recorded, and the summary of what was recorded says what was sent.
+    import os
+    import signal
+    import threading
+
+    from convergence.summary import summarize
+
+    scenario = make_scenario(agents={"count": 4000}, protocol={"phase_timeout": "1s"})
+    events: list[dict[str, object]] = []
+
+    def interrupt_once_merging(event: dict[str, object]) -> None:
+        events.append(event)
+        if event["event"] == "merge" and len(events) == 3000:
+            threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT)).start()
+
+    with pytest.raises(KeyboardInterrupt):
+        simulate(scenario, subscribers=[interrupt_once_merging])
+    ended = [e["level"] for e in events if e["event"] == "phase_end"]
+    started = [e["level"] for e in events if e["event"] == "phase_start"]
+    assert len(started) < 13  # the plan has 13 levels; the run stopped part-way
+    assert set(ended) <= set(started)
+    summary = summarize(events)
+    assert summary["interrupted"] is True
+    assert isinstance(summary["messages_sent"], int)
+    assert summary["messages_sent"] > 0
+    assert summary["cqi"] is None  # no exchange counts without a finished run

@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+import anyio
 import numpy as np
 
 from convergence.agent import State
@@ -204,9 +205,16 @@ class SymmetricProtocol:
                 done = index
             if self.auditor is not None and agent in self.plan.observers:
                 await self.auditor.finish(agent)
-        finally:
+        except anyio.get_cancelled_exc_class():
+            # Only this agent's crash counts it done for the rest; when the whole run is
+            # cancelled (Ctrl-C, a stall) the levels it never reached must not be recorded.
+            if sim.crashed[agent] and sim.stalled is None:
+                self._abandon(sim, agent, done)
+            raise
+        except BaseException:
             if sim.stalled is None:
                 self._abandon(sim, agent, done)
+            raise
 
     def _abandon(self, sim: Simulation, agent: int, done: int) -> None:
         """Count a stopped agent as done for every level it did not finish."""
