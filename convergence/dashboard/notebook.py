@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from convergence.dashboard.layout import Frame, render_dashboard
-from convergence.dashboard.live import DEFAULT_SPEED, PacedView
+from convergence.dashboard.live import DEFAULT_SPEED, PacedView, parse_speed
 
 __all__ = ["NotebookDashboard"]
 
@@ -54,13 +54,18 @@ class NotebookDashboard(PacedView):
     """An event subscriber that draws the dashboard into the running notebook cell.
 
     It opens its display at the first event, so create one per run (per cell). `speed`
-    paces as in the terminal (`None`: no pacing); `fps` bounds the updates sent.
+    paces as in the terminal (`None` or `"max"`: no pacing); `fps` bounds the updates sent.
     """
 
     def __init__(
-        self, *, speed: float | None = DEFAULT_SPEED, width: int = 100, height: int = 32, fps: float = 8.0
+        self,
+        *,
+        speed: float | str | None = DEFAULT_SPEED,
+        width: int = 100,
+        height: int = 32,
+        fps: float = 8.0,
     ) -> None:
-        super().__init__(speed=speed, fps=fps)
+        super().__init__(speed=parse_speed(speed) if isinstance(speed, str) else speed, fps=fps)
         self.width = width
         self.height = height
         self._handle: Any = None
