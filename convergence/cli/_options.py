@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["add_executor_options", "add_overrides", "executor_from", "positive_int"]
+__all__ = [
+    "add_executor_options",
+    "add_overrides",
+    "add_plugin_option",
+    "add_seed_option",
+    "executor_from",
+    "positive_int",
+    "seed_int",
+]
 
 
 def add_overrides(parser: argparse.ArgumentParser, purpose: str = "override a field") -> None:
@@ -20,15 +28,41 @@ def add_overrides(parser: argparse.ArgumentParser, purpose: str = "override a fi
     )
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number >= 1."""
+def _whole_number(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    return _whole_number(text, 1)
+
+
+def seed_int(text: str) -> int:
+    """An argparse type: a random seed, a whole number >= 0."""
+    return _whole_number(text, 0)
+
+
+def add_seed_option(parser: argparse.ArgumentParser, help_text: str = "override the scenario's seed") -> None:
+    """Add `--seed N` (a whole number >= 0), collected in `args.seed` (None if not given)."""
+    parser.add_argument("--seed", type=seed_int, metavar="N", help=help_text)
+
+
+def add_plugin_option(parser: argparse.ArgumentParser) -> None:
+    """Add the repeatable `--plugin MODULE` option, collected in `args.plugins`."""
+    parser.add_argument(
+        "--plugin",
+        dest="plugins",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="module or .py file registering extra behaviours (repeatable)",
+    )
 
 
 def add_executor_options(parser: argparse.ArgumentParser) -> None:
@@ -39,14 +73,7 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dask", metavar="ADDRESS", help="run on a Dask scheduler (tcp://host:8786, or 'local')"
     )
-    parser.add_argument(
-        "--plugin",
-        dest="plugins",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="module or .py file registering extra behaviours (repeatable)",
-    )
+    add_plugin_option(parser)
 
 
 def executor_from(args: argparse.Namespace) -> Any:

@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from convergence.cli._options import add_executor_options, add_overrides, executor_from, positive_int
+from convergence.cli._options import (
+    add_executor_options,
+    add_overrides,
+    add_seed_option,
+    executor_from,
+    positive_int,
+)
 
 __all__ = ["register"]
 
@@ -30,7 +36,7 @@ def register(subparsers: Any) -> None:
         "--replicates", type=positive_int, default=30, metavar="R", help="seeds per protocol (30)"
     )
     add_executor_options(parser)
-    parser.add_argument("--seed", type=int, help="override the scenario's seed (the seeds' root)")
+    add_seed_option(parser, "override the scenario's seed (the seeds' root)")
     parser.add_argument("--out", type=Path, help="output directory (default runs/<name>-compare/)")
     add_overrides(parser)
     parser.set_defaults(handler=run)

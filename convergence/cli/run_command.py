@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from convergence.cli._display import add_display_options
-from convergence.cli._options import add_overrides
+from convergence.cli._options import add_overrides, add_plugin_option, add_seed_option
 
 __all__ = ["register"]
 
@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="run a scenario file and record it")
     parser.add_argument("file", type=Path, help="scenario YAML file")
     parser.add_argument("--out", type=Path, help="run directory (default runs/<name>-<seed>/)")
-    parser.add_argument("--seed", type=int, help="override the scenario's seed")
+    add_seed_option(parser)
+    add_plugin_option(parser)
     add_overrides(parser)
     parser.add_argument(
         "--explain-metrics", action="store_true", help="print how each metric is computed after the summary"
@@ -109,9 +110,11 @@ def run(args: argparse.Namespace) -> int:
     from convergence.cli._display import closing_text, is_live_terminal, open_display
     from convergence.engine import simulate
     from convergence.loader import load_scenario
+    from convergence.plugins import load_plugins
     from convergence.recorder import RunRecorder, prepare_run_dir
     from convergence.report import summary_table
 
+    load_plugins(args.plugins)  # before the scenario: it may name a plugin's behaviour
     scenario = load_scenario(args.file, args.overrides, behaviours=BEHAVIOURS)
     seed = scenario.seed if args.seed is None else args.seed
     directory = prepare_run_dir(args.out, Path("runs"), f"{scenario.name}-{seed}")

@@ -7,7 +7,13 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from convergence.cli._options import add_executor_options, add_overrides, executor_from, positive_int
+from convergence.cli._options import (
+    add_executor_options,
+    add_overrides,
+    add_seed_option,
+    executor_from,
+    positive_int,
+)
 
 __all__ = ["register"]
 
@@ -27,7 +33,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--replicates", type=positive_int, default=1, metavar="R", help="seeds per grid point (1)"
     )
-    parser.add_argument("--seed", type=int, help="root seed of the replicates (default: the scenario's)")
+    add_seed_option(parser, "root seed of the replicates (default: the scenario's)")
     add_executor_options(parser)
     parser.add_argument("--out", type=Path, help="sweep directory (default sweeps/<name>-sweep/)")
     parser.add_argument("--resume", action="store_true", help="skip the runs already saved in --out")
