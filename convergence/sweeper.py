@@ -215,9 +215,21 @@ class _Store:
         self.spec = json.loads(json.dumps(json_safe(spec)))
         self.results = directory / RESULTS
         self.saved: dict[tuple[int, int], dict[str, Any]] = {}
-        directory.mkdir(parents=True, exist_ok=True)
         manifest = directory / MANIFEST
-        if manifest.exists() or self.results.exists():
+        holds_sweep = manifest.exists() or self.results.exists()
+        if directory.exists() and not directory.is_dir():
+            raise ConvergenceError(f"{directory} is a file, not a directory; choose another out")
+        if not holds_sweep and directory.is_dir() and any(directory.iterdir()):
+            raise ConvergenceError(
+                f"{directory} is not empty and holds no sweep (no {MANIFEST}); choose another out"
+            )
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConvergenceError(
+                f"cannot create sweep directory {directory}: {exc.strerror or exc}"
+            ) from None
+        if holds_sweep:
             if not resume:
                 raise ConvergenceError(f"{directory} already holds a sweep; resume it or choose another out")
             previous = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}

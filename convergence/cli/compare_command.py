@@ -50,9 +50,12 @@ def run(args: argparse.Namespace) -> int:
     from convergence.comparison import compare
     from convergence.comparison_report import comparison_view
     from convergence.loader import load_scenario
-    from convergence.recorder import allocate_run_dir
+    from convergence.recorder import allocate_run_dir, prepare_run_dir
 
     scenario = load_scenario(args.file, args.overrides)
+    # An explicit --out is checked before the runs: never overwrite an earlier comparison.
+    name = f"{scenario.name}-compare"
+    directory = prepare_run_dir(args.out, Path("runs"), name) if args.out is not None else None
     console = Console()
     wall_start = time.perf_counter()
     with console.status("running", spinner="dots") as status:
@@ -73,9 +76,8 @@ def run(args: argparse.Namespace) -> int:
             on_row=progress,
         )
     wall = time.perf_counter() - wall_start
-    directory = (
-        args.out if args.out is not None else allocate_run_dir(Path("runs"), f"{scenario.name}-compare")
-    )
+    if directory is None:
+        directory = allocate_run_dir(Path("runs"), name)
     json_path, csv_path = comparison.write(directory)
     console.print(comparison_view(comparison))
     console.print(f"{len(comparison.rows)} runs in {wall:.1f}s wall; wrote {json_path} and {csv_path}")

@@ -56,6 +56,21 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
     return grid
 
 
+def check_plot_path(path: Path) -> None:
+    """Refuse a `--plot` path that cannot be written, before the sweep runs."""
+    import os
+
+    from convergence.errors import ConvergenceError
+
+    folder = path.parent
+    if path.is_dir():
+        raise ConvergenceError(f"--plot {path} is a directory; give a file name such as {path / 'sweep.png'}")
+    if not folder.is_dir():
+        raise ConvergenceError(f"--plot {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConvergenceError(f"--plot {path}: cannot write there (permission denied)")
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -65,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     from convergence.recorder import allocate_run_dir
     from convergence.sweeper import SweepProgress, sweep
 
+    if args.plot is not None:
+        check_plot_path(args.plot)
     scenario = load_scenario(args.file, args.overrides)
     grid = parse_grid(args.grid)
     if args.resume and args.out is None:
