@@ -3,7 +3,8 @@
 Every protocol runs the scenario with the same R seeds (from
 `numpy.random.SeedSequence(scenario.seed).spawn(R)`), so replicate r of every protocol sees
 the same task, signals and faults, and differences between protocols are paired by seed.
-Per protocol: the mean of each metric with a t-based 95% interval, and the ratio of its mean
+Per protocol: the mean of each metric with a t-based 95% interval (clipped to the
+metric's range), and the ratio of its mean
 to the symmetric protocol's (over the seeds where both reached the target) with a paired
 percentile bootstrap 95% interval (`convergence.stats`). Runs go through `convergence.batch`.
 """
@@ -26,7 +27,7 @@ from convergence.executors import ExecutorSpec, open_executor
 from convergence.loader import load_scenario
 from convergence.recorder import json_safe
 from convergence.scenario import Scenario
-from convergence.stats import Interval, mean_interval, ratio_interval
+from convergence.stats import METRIC_RANGES, Interval, mean_interval, ratio_interval
 from convergence.sweeper import replicate_seeds
 
 __all__ = [
@@ -116,7 +117,10 @@ class Comparison:
                 "accuracy_metric": self.accuracy_metric,
                 "method": {
                     "seeds": "SeedSequence(scenario seed).spawn(replicates), the same for each protocol",
-                    "means": "mean, t-based 95% confidence interval, over the replicates that have the value",
+                    "means": (
+                        "mean, t-based 95% confidence interval, over the replicates that have the value; "
+                        "clipped to the metric's range (consensus, accuracy, cqi: [0, 1]; sps: [0, 100])"
+                    ),
                     "ratios": "ratio of means protocol / symmetric over seeds where both have the value, "
                     "95% paired percentile bootstrap (2000 resamples of the seeds)",
                 },
@@ -174,7 +178,8 @@ def _stats(
 ) -> ProtocolStats:
     ok = [row for row in rows if row["status"] == "ok"]
     means = {
-        metric: mean_interval([row[metric] for row in ok]) for metric in (*MEAN_METRICS, accuracy_metric)
+        metric: mean_interval([row[metric] for row in ok], bounds=METRIC_RANGES.get(metric))
+        for metric in (*MEAN_METRICS, accuracy_metric)
     }
     ratios: dict[str, Interval] = {}
     if base is not None:

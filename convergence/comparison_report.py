@@ -74,6 +74,12 @@ def speedup_lines(comparison: Comparison) -> Text:
             continue
         r, low, high = ratio.estimate, ratio.low, ratio.high
         known = low is not None and high is not None and low > 0
+        if low is not None and high is not None and 0 < low <= 1 <= high:
+            text.append(
+                f"{stats.protocol} vs {BASELINE}: no detectable difference in time "
+                f"(x{_fmt(r)} [{_fmt(low)}, {_fmt(high)}], {ratio.n} paired seeds)\n"
+            )
+            continue
         line = f"{stats.protocol} needs x{_fmt(r)}"
         line += f" [{_fmt(low)}, {_fmt(high)}]" if known else ""
         line += f" the time {BASELINE} needs: {BASELINE} "
@@ -97,7 +103,8 @@ def comparison_view(comparison: Comparison) -> Group:
         f"{scenario.name}: {len(comparison.protocols)} protocols x {len(comparison.seeds)} seeds "
         f"(the same seeds for each), N={scenario.agents.count}, task={scenario.task.kind}, "
         f"target {scenario.protocol.target}\n"
-        "means with t-based 95% CIs; ratios to symmetric are ratios of means over the seeds where both "
+        "means with t-based 95% CIs (clipped to the metric's range); ratios to symmetric are ratios of "
+        "means over the seeds where both "
         "reached the target, with 95% paired bootstrap CIs; times and messages to target count only "
         "replicates that reached it\n",
         style="dim",

@@ -18,7 +18,7 @@ from typing import Any
 
 from convergence.engine import Event, RunResult
 from convergence.errors import ConvergenceError
-from convergence.stats import mean_interval
+from convergence.stats import METRIC_RANGES, mean_interval
 
 __all__ = ["Result", "SweepResult", "optional_import"]
 
@@ -65,7 +65,8 @@ def _band_table(
     rows: Sequence[Mapping[str, Any]], metric: str, x: str, hue: str | None
 ) -> dict[str, list[tuple[Any, float, float, float]]]:
     """Per hue value: (x, mean, low, high) over the ok rows, sorted by x; the band is the
-    t-based 95% interval of the mean (zero width for a single replicate)."""
+    t-based 95% interval of the mean (zero width for a single replicate), clipped to the
+    metric's range if it has one."""
     values: dict[str, dict[Any, list[float]]] = {}
     for row in rows:
         if row["status"] != "ok" or row.get(metric) is None:
@@ -76,7 +77,7 @@ def _band_table(
     for label, by_x in values.items():
         points = []
         for key in sorted(by_x):
-            interval = mean_interval(by_x[key])
+            interval = mean_interval(by_x[key], bounds=METRIC_RANGES.get(metric))
             mean = interval.estimate if interval.estimate is not None else math.nan
             low = interval.low if interval.low is not None else mean
             high = interval.high if interval.high is not None else mean

@@ -2,6 +2,8 @@
 
 - `mean_interval`: the mean and its two-sided t-based confidence interval,
   mean +- t_{(1+level)/2, n-1} * s / sqrt(n), s the sample standard deviation;
+  clipped to the metric's range when it has one (`METRIC_RANGES`: a score in [0, 1] or a
+  percentage cannot have an interval past its bound);
 - `ratio_interval`: the ratio of two means over paired replicates (same seeds) and its
   percentile bootstrap interval: the replicate indices are resampled with replacement,
   the same indices for both sides, so seed-to-seed variation common to both cancels.
@@ -17,7 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Interval", "mean_interval", "ratio_interval", "t_quantile"]
+__all__ = ["METRIC_RANGES", "Interval", "mean_interval", "ratio_interval", "t_quantile"]
+
+# The metrics with a bounded range; their t-intervals are clipped to it.
+METRIC_RANGES: dict[str, tuple[float, float]] = {
+    "consensus": (0.0, 1.0),
+    "accuracy": (0.0, 1.0),
+    "cqi": (0.0, 1.0),
+    "sps": (0.0, 100.0),
+}
 
 
 @dataclass(frozen=True)
@@ -85,8 +95,11 @@ def t_quantile(p: float, df: float) -> float:
     return 0.5 * (low + high)
 
 
-def mean_interval(values: Sequence[float | None], level: float = 0.95) -> Interval:
-    """Mean of the values that are not None, with its t-based interval (None if n < 2)."""
+def mean_interval(
+    values: Sequence[float | None], level: float = 0.95, bounds: tuple[float, float] | None = None
+) -> Interval:
+    """Mean of the values that are not None, with its t-based interval (None if n < 2),
+    clipped to `bounds` (low, high) when given."""
     data = np.array([v for v in values if v is not None], dtype=np.float64)
     n = len(data)
     if n == 0:
@@ -95,7 +108,10 @@ def mean_interval(values: Sequence[float | None], level: float = 0.95) -> Interv
     if n == 1:
         return Interval(mean, None, None, 1)
     half = t_quantile(0.5 + level / 2.0, n - 1) * float(data.std(ddof=1)) / math.sqrt(n)
-    return Interval(mean, mean - half, mean + half, n)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Interval(mean, low, high, n)
 
 
 def ratio_interval(
