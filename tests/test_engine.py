@@ -145,6 +145,9 @@ def test_an_interrupted_run_records_no_level_it_never_reached() -> None:
 
     from convergence.summary import summarize
 
+    # A job started in the background (as CI may run us) inherits SIGINT ignored: restore
+    # Python's default handler, which asyncio turns into cancelling the run.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     scenario = make_scenario(agents={"count": 4000}, protocol={"phase_timeout": "1s"})
     events: list[dict[str, object]] = []
 
@@ -153,8 +156,11 @@ def test_an_interrupted_run_records_no_level_it_never_reached() -> None:
         if event["event"] == "merge" and len(events) == 3000:
             threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT)).start()
 
-    with pytest.raises(KeyboardInterrupt):
-        simulate(scenario, subscribers=[interrupt_once_merging])
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            simulate(scenario, subscribers=[interrupt_once_merging])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     ended = [e["level"] for e in events if e["event"] == "phase_end"]
     started = [e["level"] for e in events if e["event"] == "phase_start"]
     assert len(started) < 13  # the plan has 13 levels; the run stopped part-way
