@@ -167,20 +167,8 @@ def _count_phase_messages(
     names = {int(info["level"]): info for info in start.get("levels", [])}
     for level, (sent, dropped) in sorted(final.items()):
         info = names.get(level, {})
-        phases.append(
-            {
-                "name": info.get("name", f"level-{level}"),
-                "phase": info.get("phase", "unfinished"),
-                "level": level,
-                "groups": info.get("groups"),
-                "messages": sent,
-                "dropped": dropped,
-                "consensus": None,
-                "dispersion": None,
-                "t_end_s": None,
-                "unfinished": True,
-            }
-        )
+        name, phase = info.get("name", f"level-{level}"), info.get("phase", "unfinished")
+        phases.append(_unfinished_row(name, phase, level, info.get("groups"), sent, dropped))
     phases.sort(key=lambda phase: phase["level"])
 
 
@@ -190,17 +178,22 @@ def _count_trailing_messages(phases: list[dict[str, Any]], end: Mapping[str, Any
     dropped = end["messages_dropped"] - sum(int(phase.get("dropped") or 0) for phase in phases)
     if sent > 0 or dropped > 0:
         level = max((int(phase["level"]) for phase in phases), default=0) + 1
-        phases.append(
-            {
-                "name": "after-end",
-                "phase": "unfinished",
-                "level": level,
-                "groups": None,
-                "messages": sent,
-                "dropped": dropped,
-                "consensus": None,
-                "dispersion": None,
-                "t_end_s": None,
-                "unfinished": True,
-            }
-        )
+        phases.append(_unfinished_row("after-end", "unfinished", level, None, sent, dropped))
+
+
+def _unfinished_row(
+    name: str, phase: str, level: int, groups: int | None, sent: int, dropped: int
+) -> dict[str, Any]:
+    """A phase row for messages of a level that never ended: counts but no measurements."""
+    return {
+        "name": name,
+        "phase": phase,
+        "level": level,
+        "groups": groups,
+        "messages": sent,
+        "dropped": dropped,
+        "consensus": None,
+        "dispersion": None,
+        "t_end_s": None,
+        "unfinished": True,
+    }
