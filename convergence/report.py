@@ -215,7 +215,7 @@ def plan_tree(plan: SymmetricPlan, *, max_groups: int = 16) -> Tree:
         f"[bold]symmetric plan[/bold]  N={plan.n}  levels={len(plan.levels)}  "
         f"planned exchanges={plan.n_messages}"
     )
-    root.add(f"init: coordinator broadcasts the task to {plan.n} agents")
+    root.add(f"init: coordinator broadcasts the task to {plan.n} agent{'s' if plan.n != 1 else ''}")
     if len(plan.observers):
         root.add(f"observers: agents {format_members(plan.observers.tolist())} (set aside after pairs)")
     elif plan.n >= 2:

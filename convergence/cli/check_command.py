@@ -31,10 +31,13 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"{oracle.name}  [dim]{oracle.source}[/dim]")
         return 0
     results = run_oracles(args.names or None)
-    table = Table(title="theory oracles", title_justify="left")
-    table.add_column("oracle")
-    table.add_column("expected")
-    table.add_column("measured")
+    # Oracle names are never cut: on a usual screen the name column keeps its natural width
+    # and expected/measured share the rest; on a very narrow one a name folds.
+    wide = console.width >= 72
+    table = Table(title="theory oracles", title_justify="left", expand=wide)
+    table.add_column("oracle", overflow="fold")
+    table.add_column("expected", ratio=1 if wide else None)
+    table.add_column("measured", ratio=1 if wide else None)
     table.add_column("result")
     for oracle, result in results:
         verdict = "[green]pass[/green]" if result.passed else "[bold red]FAIL[/bold red]"

@@ -34,13 +34,17 @@ def measure(protocol: str, n: int = 22, seed: int = 0) -> tuple[int, int, float,
     return len(result.summary["phases"]), int(result.summary["messages_sent"]), error, result
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def count_oracle(protocol: str) -> OracleResult:
     """Steps, messages and exactness of `protocol` at N = 22 against the hand count."""
     steps, messages = EXPECTED_22[protocol]
     got_steps, got_messages, error, _ = measure(protocol)
     return OracleResult(
-        expected=f"{steps} steps, {messages} messages, exact mean",
-        measured=f"{got_steps} steps, {got_messages} messages, max |x_i - mean| = {error:.1e}",
+        expected=f"{_counted(steps, 'step')}, {messages} messages, exact mean",
+        measured=f"{_counted(got_steps, 'step')}, {got_messages} messages, max |x_i - mean| = {error:.1e}",
         passed=(got_steps, got_messages) == (steps, messages) and error <= 1e-12,
     )
 
