@@ -26,6 +26,7 @@ from anyio import WouldBlock
 from agents import make_behaviour
 from convergence.agent import BehaviourContext, FloatArray, State
 from convergence.clock import VirtualEventLoop, run_virtual
+from convergence.errors import checked_seed
 from convergence.faults import FaultRuntime, Triggers, corrupt_payload
 from convergence.messages import Message, MessageKind
 from convergence.metrics import dispersion, exact_sum
@@ -532,7 +533,7 @@ def simulate(
     `seed` overrides the scenario's seed. Same scenario and seed give identical events.
     `protocol` replaces the runner the scenario names (a seam for tests and oracles).
     """
-    run_seed = scenario.seed if seed is None else seed
+    run_seed = scenario.seed if seed is None else checked_seed(seed)
     wall_start = wall_clock.perf_counter()
     with _sparse_garbage_collection():
         sim = run_virtual(_simulate, scenario, run_seed, tuple(subscribers), protocol)

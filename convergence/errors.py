@@ -8,9 +8,10 @@ ConvergenceError
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
-__all__ = ["ConvergenceError", "PlanError", "Problem", "ScenarioError", "StalledError"]
+__all__ = ["ConvergenceError", "PlanError", "Problem", "ScenarioError", "StalledError", "checked_seed"]
 
 
 class ConvergenceError(Exception):
@@ -57,3 +58,14 @@ class StalledError(ConvergenceError):
         self.waiting = waiting
         detail = f": {waiting}" if waiting else ""
         super().__init__(f"no progress possible at virtual time {time:.6f}s{detail}")
+
+
+def checked_seed(seed: object) -> int:
+    """`seed` if it is a valid random seed (a whole number >= 0, as a scenario's `seed`).
+
+    Raises:
+        ConvergenceError: anything else (a negative number, a string, a float, a bool).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ConvergenceError(f"seed must be a whole number >= 0, got {seed!r}")
+    return int(seed)

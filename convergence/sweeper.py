@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from convergence.batch import Job, Metric, Outcome, portable_metrics, run_jobs
-from convergence.errors import ConvergenceError, ScenarioError
+from convergence.errors import ConvergenceError, ScenarioError, checked_seed
 from convergence.executors import ExecutorSpec, open_executor, sigint_deferred
 from convergence.loader import load_scenario
 from convergence.recorder import json_safe, write_scenario
@@ -47,7 +47,7 @@ class SweepProgress:
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
     """The replicates' run seeds: 63-bit integers from `SeedSequence(seed).spawn`."""
-    children = np.random.SeedSequence(seed).spawn(replicates)
+    children = np.random.SeedSequence(checked_seed(seed)).spawn(replicates)
     return [int(child.generate_state(1, np.uint64)[0] >> np.uint64(1)) for child in children]
 
 
