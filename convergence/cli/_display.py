@@ -53,9 +53,12 @@ def open_display(console: Console, *, live: bool, speed_text: str | None) -> Ite
         return
     subscribers: list[Subscriber] = []
     if live:
-        print(
-            "--live needs a terminal; standard output is not one, so plain progress follows", file=sys.stderr
+        reason = (
+            "this terminal cannot move the cursor (TERM=dumb)"
+            if console.is_terminal
+            else ("standard output is not a terminal")
         )
+        print(f"--live needs a full terminal; {reason}, so plain progress follows", file=sys.stderr)
         subscribers.append(PlainProgress(sys.stdout))
     if speed is not None:
         subscribers.append(Pacer(speed))

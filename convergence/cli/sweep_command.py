@@ -128,11 +128,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # everything is saved; more Ctrl-C changes nothing
         done = bar.tasks[task].completed
-        console.print(
-            f"interrupted: {done:.0f} runs saved in {out}; finish with the same command plus "
-            f"--out {out} --resume",
-            soft_wrap=True,
-        )
+        again = "--resume" if args.out is not None else f"--out {out} --resume"
+        console.print(f"interrupted: {done:.0f} runs saved in {out}", soft_wrap=True)
+        console.print(f"finish with the same command plus {again}", soft_wrap=True)
         return 130
     Console().print(result)
     if result.skipped:

@@ -53,7 +53,7 @@ def test_c12_live_on_a_pipe_prints_plain_bounded_lines_and_the_same_results(
     assert plain.returncode == 0, plain.stderr
     assert "\x1b" not in live.stdout
     assert "\x1b" not in live.stderr
-    assert live.stderr.count("--live needs a terminal") == 1
+    assert live.stderr.count("--live needs a full terminal") == 1
     lines = live.stdout.splitlines()
     assert len(lines) <= 40
     assert lines[0] == "run canonical-22: protocol symmetric, N=22, seed 7"
@@ -133,7 +133,7 @@ def test_replay_live_off_a_terminal_falls_back_to_plain_lines(tmp_path: Path) ->
     assert cli("run", CANONICAL, "--out", out).returncode == 0
     replayed = cli("replay", out, "--live", "--speed", "max")
     assert replayed.returncode == 0
-    assert replayed.stderr.count("--live needs a terminal") == 1
+    assert replayed.stderr.count("--live needs a full terminal") == 1
     assert replayed.stdout.startswith("run canonical-22: protocol symmetric, N=22, seed 7\n")
 
 
