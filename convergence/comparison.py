@@ -12,6 +12,7 @@ percentile bootstrap 95% interval (`convergence.stats`). Runs go through `conver
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -138,6 +139,51 @@ class Comparison:
         for row in self.rows:
             writer.writerow({key: "" if row.get(key) is None else row[key] for key in ROW_FIELDS})
         return buffer.getvalue()
+
+    def __repr__(self) -> str:
+        return (
+            f"Comparison(scenario={self.scenario.name!r}, protocols={self.protocols}, "
+            f"replicates={len(self.seeds)})"
+        )
+
+    def stats_rows(self) -> list[dict[str, Any]]:
+        """One flat row per protocol: each metric's mean, low, high; ratios to symmetric."""
+        table: list[dict[str, Any]] = []
+        for stats in self.stats:
+            row: dict[str, Any] = {
+                "protocol": stats.protocol,
+                "replicates": stats.replicates,
+                "never_reached": stats.never_reached,
+                "failed": stats.failed,
+            }
+            for prefix, intervals in (("", stats.means), ("ratio_", stats.ratios)):
+                for metric, interval in intervals.items():
+                    row[f"{prefix}{metric}"] = interval.estimate
+                    row[f"{prefix}{metric}_low"] = interval.low
+                    row[f"{prefix}{metric}_high"] = interval.high
+            table.append(row)
+        return table
+
+    def stats_to_pandas(self) -> Any:
+        """The per-protocol statistics as a pandas DataFrame indexed by protocol (needs pandas)."""
+        from convergence.results import optional_import
+
+        frame = optional_import("pandas", "stats_to_pandas").DataFrame(self.stats_rows())
+        return frame.set_index("protocol")
+
+    def _repr_html_(self) -> str:
+        """A compact statistics table in Jupyter: estimate [low, high] per metric."""
+        rows = self.stats_rows()
+        metrics = [key for key in rows[0] if key.endswith("_low")] if rows else []
+        head = "".join(f"<th>{html.escape(key[: -len('_low')])}</th>" for key in metrics)
+        body = "".join(
+            f"<tr><td>{html.escape(row['protocol'])}</td>"
+            + "".join(f"<td>{_cell(row, key[: -len('_low')])}</td>" for key in metrics)
+            + "</tr>"
+            for row in rows
+        )
+        caption = html.escape(repr(self))
+        return f"<table><caption>{caption}</caption><tr><th>protocol</th>{head}</tr>{body}</table>"
 
     def to_pandas(self) -> Any:
         """The rows (protocol x replicate) as a pandas DataFrame (needs pandas)."""
@@ -274,3 +320,12 @@ def compare(
 def _with_protocol(scenario: Scenario, name: str) -> Scenario:
     protocol = scenario.protocol.model_copy(update={"name": name})
     return scenario.model_copy(update={"protocol": protocol})
+
+
+def _cell(row: dict[str, Any], metric: str) -> str:
+    estimate, low, high = row[metric], row[f"{metric}_low"], row[f"{metric}_high"]
+    if estimate is None:
+        return "-"
+    if low is None or high is None:
+        return f"{estimate:.4g}"
+    return f"{estimate:.4g} [{low:.4g}, {high:.4g}]"
