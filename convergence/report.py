@@ -95,7 +95,9 @@ def quality_lines(summary: dict[str, Any]) -> list[Text]:
     sps = summary.get("sps")
     line.append(f"SPS {sps:.1f}" if sps is not None else "SPS -", style="bold")
     line.append(f"   CQI {_num(summary.get('cqi'), 4)}", style="bold")
-    if summary.get("m_used") is not None:
+    if summary.get("m_used") == 0:
+        line.append(" (no merge messages were needed)")
+    elif summary.get("m_used") is not None:
         efficiency = _num(summary.get("efficiency"), 3)
         line.append(f" (efficiency {efficiency} = min(1, {summary.get('m_min')}/{summary['m_used']}))")
     rer = summary.get("rer") or []
