@@ -21,6 +21,7 @@ import numpy as np
 from convergence.agent import State
 from convergence.messages import COORDINATOR, MessageKind
 from convergence.plan import Level, SymmetricPlan, build_symmetric_plan
+from convergence.protocols.common import emit_merge
 from convergence.scenario import Scenario
 from convergence.validation import Auditor, AuditRecord
 
@@ -143,23 +144,9 @@ class SymmetricProtocol:
         remaining[group] -= 1
         if remaining[group]:
             return
-        level = self.plan.levels[index - 1]
-        members = level.members(group)
+        members = self.plan.levels[index - 1].members(group)
         values = sim.values[members]
-        from convergence.metrics import dispersion
-
-        d = dispersion(values)
-        sim.emit(
-            "merge",
-            level=index,
-            group=group,
-            size=len(members),
-            members=members.tolist(),
-            mean=[float(v) for v in values.mean(axis=0)],
-            dispersion=d,
-            consensus=sim.task.consensus(values, d, sim.d0),
-            messages=self._group_messages[index - 1][group],
-        )
+        emit_merge(sim, index, group, members.tolist(), self._group_messages[index - 1][group], values)
 
     # -- the agent ------------------------------------------------------------------------
 
